@@ -1,0 +1,1 @@
+"""Bytes and strings only: decoding (decode.py) and repair (repair.py)."""

@@ -1,0 +1,264 @@
+"""Text repair: undo what content farms and mis-decoding did to a page, one small step at a time.
+
+Order matters (portals.md §4c): the GBK byte-shift garble is repaired first, because its repair
+needs the injected pinyin that sits next to it; then injected pinyin is stripped; mojibake
+(UTF-8 read as GBK, GBK read as Latin-1) is repaired on its own. Traditional → simplified is a
+normalisation of extracted fields (`to_simplified`), not of the stored page: the original
+script is kept for audit. Every step reports what it changed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from govcrawl.text.hanzi import common_share, han_count
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+PINYIN_LETTERS = "a-zü" + TONE_VOWELS + "ɑɡ"
+# A toneless group must be this dense (groups per 100 Han characters) before it is stripped,
+# so a lone genuine "(a)" after a Han character survives.
+TONELESS_MIN_DENSITY = 3.0
+
+_GROUP_RE = re.compile(rf"(?P<char>[{HAN}])\((?P<py>[{PINYIN_LETTERS}]{{1,7}})\)(?P<space> ?)")
+# `績(jī)?yōu)辄h`: a `?` (or U+FFFD, possibly with the swallowed `(`) then an unopened pinyin
+# group, then the shifted run: double-byte characters up to and including the ASCII byte that
+# realigned the decoder.
+_GARBLE_RE = re.compile(
+    rf"(?P<prev>[{HAN}])(?P<prevpy>\([{PINYIN_LETTERS}]{{1,7}}\))?"
+    rf"(?:\?|\ufffd\(?)(?P<py>[{PINYIN_LETTERS}]{{1,7}})\)"
+    r"(?P<run>[^\x00-\x7f\ufffd]+)(?P<tail>[\x21-\x7e]?)"
+)
+_UTF8_AS_GBK_RE = re.compile(r"[^\x00-\x7f\ufffd]{4,}")
+_LATIN1_RUN_RE = re.compile(r"[\x80-\xff]{4,}")
+_SPACE_TRANSLATION = {
+    **{cp: " " for cp in (0x00A0, 0x3000, 0x202F, 0x205F, 0x1680, *range(0x2000, 0x200B))},
+    **{cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
+    **{0xFF10 + d: str(d) for d in range(10)},
+}
+
+
+@dataclass
+class Repaired:
+    """Repaired text plus what was done to it."""
+
+    text: str
+    repairs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pinyin_groups: int = 0
+
+
+@lru_cache(maxsize=8192)
+def readings(char: str, toned: bool) -> frozenset[str]:
+    """Every pinyin reading pypinyin knows for a character (tone-marked or plain)."""
+    from pypinyin import Style, pinyin
+
+    style = Style.TONE if toned else Style.NORMAL
+    found = pinyin(char, style=style, heteronym=True, errors="ignore")
+    return frozenset(r.replace("ü", "v") if not toned else r for group in found for r in group)
+
+
+def _fold_pinyin(py: str) -> str:
+    return py.replace("ɑ", "a").replace("ɡ", "g")
+
+
+def _is_toned(py: str) -> bool:
+    return any(ch in TONE_VOWELS for ch in py)
+
+
+def _reading_key(py: str) -> str:
+    """A group's text as it appears in `readings`: tone marks kept, plain ü spelled v."""
+    py = _fold_pinyin(py)
+    return py if _is_toned(py) else py.replace("ü", "v")
+
+
+def _reading_matches(char: str, py: str) -> bool:
+    return _reading_key(py) in readings(char, _is_toned(py))
+
+
+@lru_cache(maxsize=256)
+def _gbk_trails(lead: int) -> dict[str, tuple[int, ...]]:
+    """For one GBK lead byte: reading → the trail bytes whose character has that reading."""
+    table: dict[str, set[int]] = {}
+    for trail in range(0x40, 0xFF):
+        try:
+            char = bytes((lead, trail)).decode("gbk")
+        except UnicodeDecodeError:
+            continue
+        for toned in (True, False):
+            for reading in readings(char, toned):
+                table.setdefault(reading, set()).add(trail)
+    return {reading: tuple(sorted(trails)) for reading, trails in table.items()}
+
+
+def repair_gbk_garble(text: str) -> tuple[str, int, int]:
+    """Repair the content-farm byte shift where the lost byte is provable (portals.md §4b).
+
+    Returns the text, the number of repairs and the number of garbles left unrepaired.
+    """
+    repaired = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal repaired
+        try:
+            lead = match["prev"].encode("gbk")[-1]
+            run = match["run"].encode("gbk") + match["tail"].encode("ascii")
+        except UnicodeEncodeError:
+            return match[0]
+        results = set()
+        for trail in _gbk_trails(lead).get(_reading_key(match["py"]), ()):
+            try:
+                results.add((bytes((trail,)) + run).decode("gbk"))
+            except UnicodeDecodeError:
+                continue
+        if len(results) != 1:  # no provable repair: leave it, it is reported as unrepaired
+            return match[0]
+        repaired += 1
+        return match["prev"] + (match["prevpy"] or "") + results.pop()
+
+    for _ in range(8):  # a long run may hide a further shifted annotation: repeat
+        before = repaired
+        text = _GARBLE_RE.sub(fix, text)
+        if repaired == before:
+            break
+    unrepaired = len(_GARBLE_RE.findall(text))
+    return text, repaired, unrepaired
+
+
+def strip_pinyin(text: str) -> tuple[str, int]:
+    """Remove `字(pīnyīn)` groups whose reading belongs to the character before them."""
+    matches = [m for m in _GROUP_RE.finditer(text) if _reading_matches(m["char"], m["py"])]
+    toned = sum(1 for m in matches if _is_toned(m["py"]))
+    toneless = len(matches) - toned
+    han = max(1, len(re.findall(rf"[{HAN}]", text)))
+    keep_toneless = toneless * 100 / han < TONELESS_MIN_DENSITY and toneless < 3
+    removed = 0
+
+    def drop(match: re.Match[str]) -> str:
+        nonlocal removed
+        if not _reading_matches(match["char"], match["py"]):
+            return match[0]
+        if _is_toned(match["py"]):
+            removed += 1
+            return match["char"] + match["space"]
+        if keep_toneless:
+            return match[0]
+        removed += 1
+        return match["char"]  # format B injects "東(dong) 方": the space is part of it
+
+    return _GROUP_RE.sub(drop, text), removed
+
+
+def _looks_chinese(text: str) -> bool:
+    """A repair is only accepted when its result is mostly common Chinese characters."""
+    return han_count(text) >= max(2, len(text) * 0.6) and common_share(text) >= 0.6
+
+
+def repair_utf8_read_as_gbk(text: str) -> tuple[str, int]:
+    """Undo `鐢樿們鐪侀珮`-style mojibake: UTF-8 bytes that were decoded as GBK.
+
+    Re-encoding gives the original bytes back, except where the wrong decoder already replaced
+    an invalid pair; such a run is repaired when at most its edges are lost.
+    """
+    count = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal count
+        run = match[0]
+        try:
+            fixed = run.encode("gb18030").decode("utf-8", errors="replace")
+        except UnicodeEncodeError:
+            return run
+        lost = fixed.count("\ufffd")
+        if len(fixed) < len(run) and lost <= 2 and _looks_chinese(fixed.replace("\ufffd", "")):
+            count += 1
+            return fixed
+        return run
+
+    return _UTF8_AS_GBK_RE.sub(fix, text), count
+
+
+def repair_gbk_read_as_latin1(text: str) -> tuple[str, int]:
+    """Undo `¸ÊËàÊ¡`-style mojibake: GBK bytes decoded as Latin-1 or cp1252."""
+    count = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal count
+        run = match[0]
+        try:
+            fixed = run.encode("latin-1").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return run
+        if _looks_chinese(fixed):
+            count += 1
+            return fixed
+        return run
+
+    return _LATIN1_RUN_RE.sub(fix, text), count
+
+
+def normalise_spaces(text: str) -> str:
+    """NBSP, U+3000 and odd spaces → ASCII space; zero-width characters removed; ０-９ → 0-9."""
+    return text.translate(_SPACE_TRANSLATION)
+
+
+@lru_cache(maxsize=2)
+def _converter(config: str):
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def detect_script(text: str) -> str:
+    """"traditional" or "simplified", by which conversion would change more characters.
+
+    Converting blindly is wrong: t2s also rewrites characters that are valid simplified text
+    (the name character 昇 becomes 升), so only text that reads as traditional is converted.
+    """
+    han = "".join(re.findall(rf"[{HAN}]", text))
+    if not han:
+        return "simplified"
+    to_simplified_changes = _changed(han, _converter("t2s").convert(han))
+    to_traditional_changes = _changed(han, _converter("s2t").convert(han))
+    if to_simplified_changes >= 3 and to_simplified_changes > to_traditional_changes:
+        return "traditional"
+    return "simplified"
+
+
+def _changed(before: str, after: str) -> int:
+    if len(before) != len(after):
+        return sum(1 for ch in before if _converter("t2s").convert(ch) != ch)
+    return sum(1 for a, b in zip(before, after, strict=True) if a != b)
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC t2s; call only on text `detect_script` found traditional."""
+    return _converter("t2s").convert(text)
+
+
+def repair_document(text: str) -> Repaired:
+    """Run every repair step on a decoded page (HTML or plain text), keeping its script."""
+    result = Repaired(text=text)
+    text, count = repair_utf8_read_as_gbk(text)
+    if count:
+        result.repairs.append(f"utf8-read-as-gbk:{count}")
+    text, count = repair_gbk_read_as_latin1(text)
+    if count:
+        result.repairs.append(f"gbk-read-as-latin1:{count}")
+    text, count, left = repair_gbk_garble(text)
+    if count:
+        result.repairs.append(f"gbk-byte-shift:{count}")
+    if left:
+        result.warnings.append(f"gbk-byte-shift-unrepaired:{left}")
+    text, count = strip_pinyin(text)
+    if count:
+        result.repairs.append(f"pinyin-stripped:{count}")
+        result.pinyin_groups = count
+    lost = text.count("\ufffd")
+    if lost:
+        result.warnings.append(f"replacement-characters:{lost}")
+    result.text = unicodedata.normalize("NFC", text)
+    return result
