@@ -168,6 +168,8 @@ def repair_utf8_read_as_gbk(text: str) -> tuple[str, int]:
     def fix(match: re.Match[str]) -> str:
         nonlocal count
         run = match[0]
+        if common_share(run) >= 0.7:  # reads as Chinese already: the common case, skip fast
+            return run
         try:
             fixed = run.encode("gb18030").decode("utf-8", errors="replace")
         except UnicodeEncodeError:

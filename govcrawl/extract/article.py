@@ -1,0 +1,656 @@
+"""Article fields out of a parsed (already decoded and repaired) HTML document.
+
+Everything reads *displayed text nodes* only: comments, ``<script>``/``<style>`` and ``alt``/
+``title`` attributes are never evidence (stale template values live there), while text between
+``<!--begin-->…<!--end-->`` comment markers is displayed and kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml.cssselect import CSSSelector
+
+from govcrawl.extract.byline import Byline, has_field_label, parse_byline, parse_credits
+from govcrawl.extract.dates import ParsedDate, parse_date
+from govcrawl.records import Media
+
+SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "head", "title", "select", "option",
+    "textarea", "iframe", "object", "embed", "button", "svg", "canvas", "map", "input",
+})
+LINE_TAGS = frozenset({
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section",
+    "article", "blockquote", "dd", "dt", "dl", "ul", "ol", "pre", "center", "form", "header",
+    "footer", "aside", "nav", "main", "hr", "tbody", "thead", "td", "th", "figure",
+    "figcaption", "address", "body", "html", "caption",
+})
+# Byline blocks are the nearest enclosing *block* of a text node; table cells and spans are
+# inline here so that ``<td>来源：</td><td>新华社</td>`` stays one block.
+BYLINE_BLOCKS = LINE_TAGS - {"br", "td", "th", "hr", "tbody", "thead", "caption"}
+
+KNOWN_CONTAINERS = (
+    "#UCAP-CONTENT", ".trs_editor_view", ".TRS_UEDITOR", ".TRS_Editor", "#zoom", "#Zoom",
+    "#js_content", "#fontzoom", ".detail_txt", "#CONTENT-MAIN", ".main-txt", ".v_news_content",
+    "#vsb_content", ".article-content", ".art-content", ".article-body", "#news_conent_two_text",
+    ".pages_content", "#ArticleContent", ".article_content", "#article_content", ".TRS_PreAppend",
+    ".wp_articlecontent", "#artibody", "#endText", ".post_text", "#ctrlfscont", ".content_main",
+)
+_KNOWN_IDS = {c[1:]: i for i, c in enumerate(KNOWN_CONTAINERS) if c.startswith("#")}
+_KNOWN_CLASSES = {c[1:]: i for i, c in enumerate(KNOWN_CONTAINERS) if c.startswith(".")}
+TITLE_HINT_RE = re.compile(r"(^|[-_\s])(title|tit|bt|biaoti|headline)", re.I)
+ATTACH_EXT_RE = re.compile(
+    r"\.(pdf|docx?|xlsx?|pptx?|wps|et|zip|rar|7z|txt|ofd|ceb|caj)(?:$|[?#])", re.I
+)
+
+# Toolbar / share / counter chrome.  A line is dropped only when nothing else is left after
+# removing these tokens, so body subheads such as 【基本案情】 survive.
+_TOOLBAR_TOKEN_RE = re.compile(
+    r"(点击蓝字\s*关注我们|关注我们|长按(?:识别)?二维码(?:关注)?|微信扫一扫|"
+    r"字\s*[体號号體]\s*[:：]?\s*[〖【\[]?\s*(?:[大中小]|放大|正常|缩小|默认|超大|特大|A)"
+    r"(?:[\s\u00a0牋]*(?:[大中小]|放大|正常|缩小|默认|超大|特大|A))*\s*[〗】\]]?|"
+    r"字\s*[体號号體]\s*[:：]|[颜顏]\s*色\s*[:：]?|打印本页|打印|关闭窗口|关闭|我要纠错|纠错|"
+    r"收藏本页|加入收藏|收藏|分享到\s*[:：]?|分享|扫一扫在手机(?:上)?打开(?:当前|本)页|扫一扫|"
+    r"是否打开信息无障碍浏览|无障碍浏览|返回顶部|返回|"
+    r"(?:浏览|阅读|访问|点击)(?:次数|量|数)?\s*[:：]?\s*(?:\d+|\{\{[^}]*\}\})?\s*次?|"
+    r"\{\{[^}]*\}\}|"
+    r"【\s*】|\[\s*\]|〖\s*〗|[|｜])"
+)
+_JUNK_ONLY_RE = re.compile(
+    r"^[\s\u00a0\u3000|｜:：、,，.。·•/\\\-—_()（）【】\[\]〖〗<>《》?？!！A]*$"
+)
+_NAV_LINE_RE = re.compile(r"^(上一篇|下一篇|上一条|下一条|相关链接|相关新闻|相关阅读)\s*[:：]")
+_STRAY_TAG_RE = re.compile(r"\??/?[a-zA-Z]{1,6}>$|\?/p>")
+_WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]+")
+_HAN_RE = re.compile(r"[\u3400-\u9fff]")
+_PUNCT_RE = re.compile("[，。、；：？！“”‘’（）《》,.;:?!]")
+
+
+# ---------------------------------------------------------------------------------- parsing
+
+
+def parse_html(text: str) -> etree._Element | None:
+    """lxml document from text; tolerant of farm-broken markup (never raises)."""
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    if not text.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=512)
+def compile_selector(css: str) -> Callable[[etree._Element], list]:
+    """CSS (or XPath when it starts with ``/``) compiled once per process."""
+    if css.startswith("/") or css.startswith("("):
+        return etree.XPath(css)
+    return CSSSelector(css, translator="html")
+
+
+def select(root: etree._Element, css: str) -> list[etree._Element]:
+    try:
+        return [e for e in compile_selector(css)(root) if isinstance(e, etree._Element)]
+    except (etree.XPathError, ValueError, SyntaxError, Exception):
+        return []
+
+
+def _tag(el: etree._Element) -> str | None:
+    tag = el.tag
+    return tag.lower() if isinstance(tag, str) else None
+
+
+def inline_text(el: etree._Element) -> str:
+    """Displayed text of an element (no comments/scripts/attributes), blocks joined by a space."""
+    parts: list[str] = []
+
+    def visit(node: etree._Element) -> None:
+        tag = _tag(node)
+        if tag is not None and tag not in SKIP_TAGS:
+            if tag in LINE_TAGS:
+                parts.append(" ")
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                visit(child)
+                if child.tail:
+                    parts.append(child.tail)
+            if tag in LINE_TAGS:
+                parts.append(" ")
+
+    try:
+        visit(el)
+    except RecursionError:
+        return ""
+    return "".join(parts)
+
+
+def render_lines(el: etree._Element, skip: frozenset[int] = frozenset()) -> list[str]:
+    """Lines of displayed text: a line break at every block element and ``<br>``."""
+    parts: list[str] = []
+
+    def visit(node: etree._Element) -> None:
+        tag = _tag(node)
+        if tag is None or tag in SKIP_TAGS or id(node) in skip:
+            return
+        brk = tag in LINE_TAGS
+        if brk:
+            parts.append("\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            visit(child)
+            if child.tail:
+                parts.append(child.tail)
+        if brk:
+            parts.append("\n")
+
+    try:
+        visit(el)
+    except RecursionError:
+        return []
+    return "".join(parts).split("\n")
+
+
+def collapse(text: str) -> str:
+    """Odd spaces folded and runs collapsed to one ASCII space; trimmed."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+# ---------------------------------------------------------------------------------- meta
+
+
+def read_meta(root: etree._Element) -> dict[str, str]:
+    """``<meta name=… content=…>`` by lower-cased name/property (first non-empty wins)."""
+    out: dict[str, str] = {}
+    for m in root.iter("meta"):
+        key = (m.get("name") or m.get("property") or m.get("itemprop") or "").strip().lower()
+        value = (m.get("content") or "").strip()
+        if key and value and key not in out:
+            out[key] = value
+    return out
+
+
+def meta_title(meta: Mapping[str, str]) -> str | None:
+    return meta.get("articletitle") or None
+
+
+_META_DATE_KEYS = ("pubdate", "publishdate", "article:published_time", "og:release_date",
+                   "published_time", "publish_time", "dc.date.issued", "firstpublishedtime")
+
+
+def meta_date(meta: Mapping[str, str]) -> ParsedDate | None:
+    for key in _META_DATE_KEYS:
+        parsed = parse_date(meta.get(key))
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def meta_source(meta: Mapping[str, str]) -> str | None:
+    for key in ("contentsource", "source"):
+        value = meta.get(key)
+        if value:
+            value = re.sub(r"^\s*(来源|來源)\s*[:：]\s*", "", value).strip()
+            if value:
+                return value
+    return None
+
+
+def meta_author(meta: Mapping[str, str]) -> str | None:
+    """Gov ``Author`` meta when it holds a name; numeric staff ids (人民网 ``104363``) never."""
+    value = (meta.get("author") or "").strip()
+    if not value or len(value) > 30 or _META_AUTHOR_JUNK_RE.search(value):
+        return None
+    if len(value.split()) > 3:  # a list of organisations / keywords, not bylined people
+        return None
+    return value
+
+
+# ids (104363, L_104485), domains (51offer.com), handles and organisations are not authors
+_META_AUTHOR_JUNK_RE = re.compile(
+    r"^[\d\s,;]+$|\d{3,}|\.|^(?:http|@)|www|(?:网|网络|集团|公司|报社|出版社|频道)$", re.I
+)
+
+
+# ---------------------------------------------------------------------------------- title
+
+
+_SUFFIX_SPLIT_RE = re.compile(r"\s*(?:--|——|_|\||｜|\s-\s|-)\s*")
+_SITE_SUFFIX_RE = re.compile(
+    r"(网|網|网站|網站|门户网站|門戶網站|政府|人民检察院|人民法院|检察院|法院|政法委|委员会|"
+    r"公安局|司法局|司法厅|公安厅|法学会|资讯|新闻|频道|在线|之窗|平台)$"
+)
+
+
+def strip_site_suffix(title: str, site_name: str | None) -> str:
+    """Remove a trailing ``_站名`` only when it is the site's name (SiteName meta or a name-like
+    suffix such as ``_最高人民检察院``, ``--湖南长安网``); never cut a headline's own dash."""
+    title = title.strip()
+    for _ in range(3):
+        parts = list(_SUFFIX_SPLIT_RE.finditer(title))
+        if not parts:
+            break
+        last = parts[-1]
+        head, tail = title[: last.start()].strip(), title[last.end():].strip()
+        if not head or not tail:
+            break
+        is_site = (site_name and tail == site_name.strip()) or (
+            len(tail) <= 20 and _SITE_SUFFIX_RE.search(tail) and len(head) >= 4
+        )
+        if not is_site:
+            break
+        title = head
+    return title
+
+
+def _norm_title(text: str) -> str:
+    return re.sub(r"[\s\u3000\u00a0]+", "", text)
+
+
+@dataclass
+class TitleChoice:
+    text: str
+    provenance: str
+    element: etree._Element | None = None
+
+
+def choose_title(
+    root: etree._Element, meta: Mapping[str, str], fold: Callable[[str], str]
+) -> TitleChoice | None:
+    """The article's own headline: ArticleTitle meta → heading/title-class node matching the
+    ``<title>`` → ``<title>`` minus the site suffix.  ``fold`` maps text to a comparable form."""
+    head_title = ""
+    for t in root.iter("title"):
+        head_title = collapse(t.text_content() or "")
+        break
+    site = meta.get("sitename")
+    stripped = strip_site_suffix(head_title, site) if head_title else ""
+    ref = _norm_title(fold(stripped or head_title))
+
+    best: tuple[float, int, etree._Element, str] | None = None
+    order = 0
+    for el in root.iter():
+        tag = _tag(el)
+        if tag is None:
+            continue
+        cls = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if tag in {"h1", "h2", "h3"}:
+            rank = {"h1": 3.0, "h2": 2.0, "h3": 1.0}[tag]
+        elif tag in {"div", "td", "p", "span", "strong", "b", "font"} and TITLE_HINT_RE.search(
+            cls
+        ):
+            rank = 2.5
+        else:
+            continue
+        order += 1
+        text = collapse(inline_text(el))
+        if not text or len(text) > 150 or has_field_label(text):
+            continue
+        norm = _norm_title(fold(text))
+        if len(norm) < 4:
+            continue
+        if ref:
+            if norm == ref:
+                score = 10.0
+            elif ref.startswith(norm) or norm in ref:
+                score = 5.0 + 4.0 * len(norm) / max(len(ref), 1)
+            elif ref in norm and len(norm) <= len(ref) + 6:
+                score = 6.0
+            else:
+                score = 0.0
+        else:
+            score = 1.0
+        if score == 0.0 and ref:
+            continue
+        total = score + rank * 0.1
+        if best is None or total > best[0]:
+            best = (total, order, el, text)
+    mt = meta_title(meta)
+    if mt:
+        return TitleChoice(collapse(mt), "meta", best[2] if best else None)
+    if best is not None:
+        return TitleChoice(best[3], "h1" if _tag(best[2]) == "h1" else "heading", best[2])
+    # no <title> match: the first h1 that is not chrome
+    for el in root.iter("h1"):
+        text = collapse(inline_text(el))
+        if 4 <= len(text) <= 150 and not has_field_label(text):
+            return TitleChoice(text, "h1", el)
+    if stripped:
+        return TitleChoice(stripped, "title-tag")
+    return None
+
+
+# ---------------------------------------------------------------------------------- byline
+
+
+def own_block_texts(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """Each byline block (nearest block ancestor) with the text nodes it owns, in doc order."""
+    owned: dict[int, list[str]] = {}
+    order: list[etree._Element] = []
+
+    def visit(node: etree._Element, block: etree._Element) -> None:
+        tag = _tag(node)
+        if tag is None or tag in SKIP_TAGS:
+            return
+        mine = block
+        if tag in BYLINE_BLOCKS:
+            mine = node
+            owned[id(node)] = []
+            order.append(node)
+        elif tag == "br":
+            owned[id(block)].append(" ")
+        if node.text:
+            owned[id(mine)].append(node.text)
+        for child in node:
+            visit(child, mine)
+            if child.tail:
+                owned[id(mine)].append(child.tail)
+                if _tag(child) in BYLINE_BLOCKS:
+                    owned[id(mine)].append("")
+
+    body = root.find("body")
+    start = body if body is not None else root
+    owned[id(start)] = []
+    order.append(start)
+    try:
+        for child in start:
+            visit(child, start)
+            if child.tail:
+                owned[id(start)].append(child.tail)
+    except RecursionError:
+        pass
+    return [(el, "".join(owned[id(el)])) for el in order]
+
+
+@dataclass
+class BylineBlock:
+    element: etree._Element
+    text: str  # displayed text as found
+    match_text: str  # matching copy (simplified)
+    byline: Byline
+
+
+def find_byline_blocks(
+    blocks: Iterable[tuple[etree._Element, str]], to_match: Callable[[str], str],
+    max_chars: int = 300,
+) -> list[BylineBlock]:
+    """Short blocks holding ≥1 byline label: the only places labels are believed."""
+    out: list[BylineBlock] = []
+    items = [(el, collapse(text)) for el, text in blocks]
+    for i, (el, shown) in enumerate(items):
+        if not shown or len(shown) > max_chars:
+            continue
+        match = to_match(shown)
+        if not has_field_label(match):
+            continue
+        # a label whose value sits in the next block (``<td>来源：</td></tr><tr><td>新华社``)
+        if _DANGLING_LABEL_RE.search(match):
+            nxt = next((t for _e, t in items[i + 1:i + 4] if t), "")
+            if nxt and len(nxt) <= 60 and not has_field_label(to_match(nxt)):
+                shown = f"{shown} {nxt}"
+                match = to_match(shown)
+        out.append(BylineBlock(el, shown, match, parse_byline(match)))
+    return out
+
+
+_DANGLING_LABEL_RE = re.compile(r"[:丨]\s*$")
+
+
+# ---------------------------------------------------------------------------------- body
+
+
+def prose_han(el: etree._Element) -> int:
+    """Han characters of non-link displayed text: what makes a page an article, not a list."""
+    total = 0
+
+    def visit(node: etree._Element) -> None:
+        nonlocal total
+        tag = _tag(node)
+        if tag is None or tag in SKIP_TAGS or tag == "a":
+            return
+        if node.text:
+            total += len(_HAN_RE.findall(node.text))
+        for child in node:
+            visit(child)
+            if child.tail:
+                total += len(_HAN_RE.findall(child.tail))
+
+    with contextlib.suppress(RecursionError):
+        visit(el)
+    return total
+
+
+def _prose_stats(el: etree._Element) -> tuple[int, int, int]:
+    """(non-link characters, punctuation count, link characters) of displayed text."""
+    chars = punct = link = 0
+
+    def visit(node: etree._Element, in_link: bool) -> None:
+        nonlocal chars, punct, link
+        tag = _tag(node)
+        if tag is None or tag in SKIP_TAGS:
+            return
+        here = in_link or tag == "a"
+        for text in (node.text,):
+            if text:
+                n = len(text.strip())
+                if here:
+                    link += n
+                else:
+                    chars += n
+                    punct += len(_PUNCT_RE.findall(text))
+        for child in node:
+            visit(child, here)
+            if child.tail:
+                n = len(child.tail.strip())
+                if here:
+                    link += n
+                else:
+                    chars += n
+                    punct += len(_PUNCT_RE.findall(child.tail))
+
+    with contextlib.suppress(RecursionError):
+        visit(el, False)
+    return chars, punct, link
+
+
+def density_container(root: etree._Element) -> etree._Element | None:
+    """Text-density fallback for unknown templates: the element whose own paragraphs (its own
+    text plus its direct block children's text) carry the most non-link prose and punctuation."""
+    own: dict[int, float] = {}
+    elements: dict[int, etree._Element] = {}
+
+    def score_text(text: str | None) -> float:
+        if not text:
+            return 0.0
+        stripped = text.strip()
+        if not stripped:
+            return 0.0
+        han = len(_HAN_RE.findall(stripped))
+        punct = len(_PUNCT_RE.findall(stripped))
+        return han + 0.3 * (len(stripped) - han) + 3 * punct
+
+    def visit(node: etree._Element, block: etree._Element, in_link: bool) -> None:
+        tag = _tag(node)
+        if tag is None or tag in SKIP_TAGS:
+            return
+        here = in_link or tag == "a"
+        mine = node if tag in BYLINE_BLOCKS else block
+        if mine is node:
+            own.setdefault(id(node), 0.0)
+            elements[id(node)] = node
+        if not here:
+            own[id(mine)] += score_text(node.text)
+        for child in node:
+            visit(child, mine, here)
+            if not here:
+                own[id(mine)] += score_text(child.tail)
+
+    body = root.find("body")
+    start = body if body is not None else root
+    own[id(start)] = 0.0
+    elements[id(start)] = start
+    try:
+        for child in start:
+            visit(child, start, False)
+    except RecursionError:
+        return None
+    best: tuple[float, etree._Element] | None = None
+    for key, el in elements.items():
+        total = own.get(key, 0.0)
+        for child in el:
+            if isinstance(child.tag, str) and id(child) in own:
+                total += own[id(child)]
+        if best is None or total > best[0]:
+            best = (total, el)
+    if best is None or best[0] < 20:
+        return None
+    # A body split over sibling blocks (pages, post fragments): climb while the chosen element
+    # holds well under half of its parent's prose and the parent is not link-dominated.
+    subtree: dict[int, float] = {}
+
+    def total(el: etree._Element) -> float:
+        key = id(el)
+        if key not in subtree:
+            value = own.get(key, 0.0)
+            for child in el:
+                if isinstance(child.tag, str):
+                    value += total(child)
+            subtree[key] = value
+        return subtree[key]
+
+    chosen = best[1]
+    try:
+        while True:
+            parent = chosen.getparent()
+            if parent is None or parent is start.getparent():
+                break
+            mine, theirs = total(chosen), total(parent)
+            _chars, _punct, link = _prose_stats(parent)
+            if theirs <= 0 or mine >= 0.5 * theirs or link > 0.5 * max(_chars, 1):
+                break
+            chosen = parent
+    except RecursionError:
+        pass
+    return chosen
+
+
+def find_container(
+    root: etree._Element, selector: str | None
+) -> tuple[etree._Element | None, str]:
+    """Body container: portal selector → known CMS containers → text density."""
+    if selector:
+        for el in select(root, selector):
+            if _prose_stats(el)[0] >= 10:
+                return el, "selector"
+    hits: list[tuple[int, etree._Element]] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        rank = _KNOWN_IDS.get(el.get("id") or "")
+        for cls in (el.get("class") or "").split():
+            r = _KNOWN_CLASSES.get(cls)
+            if r is not None and (rank is None or r < rank):
+                rank = r
+        if rank is not None:
+            hits.append((rank, el))
+    hits.sort(key=lambda h: h[0])
+    for _rank, el in hits:
+        if _prose_stats(el)[0] >= 30:
+            return el, "container"
+    el = density_container(root)
+    return el, "density"
+
+
+def is_toolbar_line(line: str) -> bool:
+    """True when a line is nothing but toolbar/share/counter chrome (whitelisted words)."""
+    rest = _TOOLBAR_TOKEN_RE.sub("", line)
+    return rest != line and bool(_JUNK_ONLY_RE.match(rest))
+
+
+def clean_line(line: str) -> str:
+    line = collapse(line)
+    if _STRAY_TAG_RE.search(line):
+        line = _STRAY_TAG_RE.sub("", line).rstrip()
+    return line
+
+
+@dataclass
+class BodyResult:
+    lines: list[str] = field(default_factory=list)
+    credits: list[Byline] = field(default_factory=list)
+    bylines: list[Byline] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def body_lines(lines: Iterable[str], to_match: Callable[[str], str]) -> BodyResult:
+    """Article paragraphs: chrome dropped by whitelist; credits-only paragraphs and edge byline
+    lines moved out (they feed author/editor); everything else kept as the page has it."""
+    kept: list[str] = []
+    out = BodyResult()
+    for raw in lines:
+        line = clean_line(raw)
+        if not line or _JUNK_ONLY_RE.match(line):
+            continue
+        if is_toolbar_line(line) or _NAV_LINE_RE.match(line):
+            out.removed.append(line)
+            continue
+        credits = parse_credits(to_match(line))
+        if credits is not None:
+            out.credits.append(credits)
+            out.removed.append(line)
+            continue
+        kept.append(line)
+    # byline lines at the edges (a byline rendered inside the container, top or bottom)
+    for edge in ("top", "bottom"):
+        for _ in range(4):
+            if not kept:
+                break
+            line = kept[0] if edge == "top" else kept[-1]
+            match = to_match(line)
+            if len(line) <= 160 and has_field_label(match):
+                out.bylines.append(parse_byline(match))
+            else:
+                break
+            out.removed.append(line)
+            if edge == "top":
+                kept.pop(0)
+            else:
+                kept.pop()
+    out.lines = kept
+    return out
+
+
+def extract_media(container: etree._Element, base_url: str) -> list[Media]:
+    """Attachments and images inside the body container, as absolute URLs."""
+    media: list[Media] = []
+    seen: set[str] = set()
+    for el in container.iter("a", "img"):
+        if el.tag == "a":
+            href = (el.get("href") or "").strip()
+            if not href or href.startswith(("javascript:", "mailto:", "#")):
+                continue
+            if not ATTACH_EXT_RE.search(href):
+                continue
+            url = urljoin(base_url, href)
+            kind = "attachment"
+            text = collapse(inline_text(el)) or None
+        else:
+            src = (el.get("src") or el.get("data-src") or el.get("data-original") or "").strip()
+            if not src or src.startswith("data:"):
+                continue
+            url = urljoin(base_url, src)
+            kind = "image"
+            text = collapse(el.get("alt") or el.get("title") or "") or None
+        if url in seen:
+            continue
+        seen.add(url)
+        media.append(Media(url=url, kind=kind, text=text))
+    return media

@@ -1,0 +1,359 @@
+"""Labelled byline parsing: 来源 / 作者 / 责任编辑 / 发布时间 out of one short byline text.
+
+Works on a *matching copy* of the text: pinyin already stripped, converted to simplified, labels
+folded (``：``→``:``, NBSP/U+3000→space, spaces allowed between label characters). A value runs
+up to the NEXT KNOWN LABEL rather than the next whitespace, because farms glue fields together
+(``责任编辑:狄东阳作者:…``, ``12:39:00来源:``) while multi-author values contain spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from govcrawl.extract.dates import DATE_RE, ParsedDate, find_dates, fold_digits, parse_date
+
+HAN = r"\u3400-\u9fff"
+
+# Canonical field for every label.  Fields other than source/author/editor/time are recognised
+# only so that they terminate the previous value and are then ignored.
+LABELS: dict[str, str] = {
+    # 来源
+    "信息来源": "source",
+    "稿件来源": "source",
+    "文章来源": "source",
+    "新闻来源": "source",
+    "内容来源": "source",
+    "来源": "source",
+    "稿源": "source",
+    "出处": "source",
+    # 作者
+    "作者": "author",
+    "记者": "author",
+    "通讯员": "author",
+    "文/图": "author",
+    "图/文": "author",
+    "撰文": "author",
+    "撰稿": "author",
+    "撰稿人": "author",
+    "文": "author",
+    "特约记者": "author",
+    # 编辑.  审核/审校 name a reviewer, not the editor: recognised, never used (see module doc).
+    "责任编辑": "editor",
+    "责编": "editor",
+    "网络编辑": "editor",
+    "编辑": "editor",
+    "值班编辑": "editor",
+    "审核": "reviewer",
+    "审校": "reviewer",
+    "终审": "reviewer",
+    "初审": "reviewer",
+    "复审": "reviewer",
+    "校对": "reviewer",
+    "签发": "reviewer",
+    # 时间
+    "发布时间": "time",
+    "发表于": "time",
+    "发布于": "time",
+    "发布日期": "time",
+    "发表时间": "time",
+    "发稿时间": "time",
+    "时间": "time",
+    "日期": "time",
+    "发表日期": "time",
+    "发文日期": "time",
+    "更新时间": "updated",
+    "更新日期": "updated",
+    "修改时间": "updated",
+    # noise
+    "文章录入": "uploader",
+    "录入": "uploader",
+    "发布人": "uploader",
+    "发布者": "uploader",
+    "浏览次数": "counter",
+    "阅读次数": "counter",
+    "访问次数": "counter",
+    "点击数": "counter",
+    "点击量": "counter",
+    "点击率": "counter",
+    "浏览量": "counter",
+    "阅读量": "counter",
+    "点击": "counter",
+    "浏览": "counter",
+    "阅读": "counter",
+    "访问量": "counter",
+    "访问统计": "counter",
+    "评论": "counter",
+    "译者": "translator",
+    "翻译": "translator",
+    "译": "translator",
+    "出自": "source",
+    "摄影": "photo",
+    "摄像": "photo",
+    "图片": "photo",
+    "字号": "toolbar",
+    "字体": "toolbar",
+    "颜色": "toolbar",
+    "分享到": "toolbar",
+    "分享": "toolbar",
+}
+FIELD_LABELS = frozenset(
+    k for k, v in LABELS.items() if v in {"source", "author", "editor", "time"}
+)
+# Generic labels that also occur inside ordinary words (活动时间, 总编辑, 原文): they must not be
+# glued to a preceding Han character.
+_LOOSE = frozenset(
+    {
+        "译",
+        "评论",
+        "翻译",
+        "时间",
+        "日期",
+        "编辑",
+        "文",
+        "点击",
+        "浏览",
+        "阅读",
+        "分享",
+        "图片",
+        "录入",
+        "审核",
+        "校对",
+        "出处",
+        "颜色",
+        "字体",
+        "字号",
+    }
+)
+
+
+def _label_pattern(label: str) -> str:
+    chars = [re.escape(c) for c in label]
+    body = r"\s*".join(chars)
+    if label in _LOOSE:
+        return rf"(?<![{HAN}A-Za-z]){body}"
+    return body
+
+
+_ORDERED = sorted(LABELS, key=len, reverse=True)
+LABEL_RE = re.compile(
+    "(?P<label>" + "|".join(_label_pattern(lbl) for lbl in _ORDERED) + r")\s*(?P<sep>[:丨])\s*"
+)
+# Credits lines separate label and name with whitespace only: 记者　王玥　通讯员　陈镕.
+_CREDIT_LABELS = (
+    "特约记者",
+    "记者",
+    "通讯员",
+    "作者",
+    "文/图",
+    "图/文",
+    "撰文",
+    "责任编辑",
+    "责编",
+    "编辑",
+    "摄影",
+    "实习生",
+)
+CREDIT_LABEL_RE = re.compile(
+    "(?P<label>"
+    + "|".join(r"\s*".join(re.escape(c) for c in lbl) for lbl in _CREDIT_LABELS)
+    + r")\s*[:丨]?\s*"
+)
+_CREDIT_FIELD = {
+    "特约记者": "author",
+    "记者": "author",
+    "通讯员": "author",
+    "作者": "author",
+    "文/图": "author",
+    "图/文": "author",
+    "撰文": "author",
+    "实习生": "author",
+    "责任编辑": "editor",
+    "责编": "editor",
+    "编辑": "editor",
+    "摄影": "photo",
+}
+
+_NAME = rf"(?:[{HAN}·]{{2,5}}|[A-Za-z][A-Za-z0-9_.-]{{1,20}})"
+_NAMES_RE = re.compile(rf"^{_NAME}(?:[\s、,，/]+{_NAME}){{0,5}}$")
+
+_STOP_RE = re.compile(r"[【〖\[|｜】〗\]]|\{\{|<script|打印|关闭窗口|扫一扫|我要纠错")
+_PLACEHOLDER_RE = re.compile(r"^[\s|｜:：,，;；.。\-—_/()（）【】\[\]{}<>]*$")
+_STAFF_ID_RE = re.compile(r"^(?:[A-Z]{2}\d+|\d+)$")
+_SENTENCE_RE = re.compile(r"[，。？！?!]")
+_NOT_NAME_RE = re.compile(r"[()（）:：\[\]【】=<>\"'{}]|^(?=.*\d)(?=.*[\u3400-\u9fff])")
+_STOP_WORD_RE = re.compile(
+    r"^(阅读|评论|点击|浏览|编辑|发表|我来说两句|访问|出自|出处|译|转载|"
+    r"原创|来自|收藏|分享|打印|关闭|更多)"
+)
+_ANON = frozenset({"佚名", "匿名", "不详", "未知", "无", "暂无"})
+
+_SPACE_RE = re.compile(r"[\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff\t\r\n]")
+
+
+def fold_text(text: str) -> str:
+    """Fold a matching copy: ``：``→``:``, odd spaces → space, full-width digits → ASCII.
+
+    Length-preserving except for nothing: offsets stay comparable to the input.
+    """
+    text = _SPACE_RE.sub(" ", fold_digits(text))
+    return text.replace("：", ":")
+
+
+@dataclass
+class Byline:
+    """Fields parsed from byline text, each already cleaned (None = absent or empty)."""
+
+    source: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    published: ParsedDate | None = None
+    published_labelled: bool = False
+    raw: str = ""
+    labels: list[str] = field(default_factory=list)
+
+    def merge(self, other: Byline) -> None:
+        """Fill fields still missing from ``other`` (an earlier block wins)."""
+        self.source = self.source or other.source
+        self.author = self.author or other.author
+        self.editor = self.editor or other.editor
+        if other.published and (
+            self.published is None or (other.published_labelled and not self.published_labelled)
+        ):
+            self.published = other.published
+            self.published_labelled = other.published_labelled
+        self.labels.extend(other.labels)
+
+
+def has_field_label(text: str) -> bool:
+    """True when the text holds at least one source/author/editor/time label with a separator."""
+    return any(
+        LABELS[_canon(m["label"])] in {"source", "author", "editor", "time"}
+        for m in LABEL_RE.finditer(fold_text(text))
+    )
+
+
+def _canon(label: str) -> str:
+    return re.sub(r"\s+", "", label)
+
+
+def clean_people(value: str | None) -> str | None:
+    """Names separated by one ASCII space; 佚名 → None; staff ids (SF183, 104363) dropped."""
+    if value is None:
+        return None
+    value = value.strip(" :|｜()（）【】[]<>《》\"'“”,，。;；")
+    if not value or _PLACEHOLDER_RE.match(value) or "{{" in value:
+        return None
+    if _SENTENCE_RE.search(value):  # prose (an interview's 记者：问…), not a credit
+        return None
+    tokens = [t for t in re.split(r"[\s、,，;；/]+", value) if t]
+    kept = []
+    for token in tokens:
+        if _NOT_NAME_RE.search(token) or _STOP_WORD_RE.match(token):
+            break  # chrome after the names: 阅读(1660), 振威将军(从一品), size="20"
+        if token not in _ANON and not _STAFF_ID_RE.match(token):
+            kept.append(token)
+    kept = [t for t in kept if t and t not in {"本报", "本站", "本网"}]
+    if not kept:
+        return None
+    out = " ".join(kept)
+    if len(out) > 40:  # prose, not a credit
+        return None
+    return out
+
+
+def clean_source(value: str | None) -> str | None:
+    """A 来源 value: trimmed, cut at a run of spaces (what follows is other chrome)."""
+    if value is None:
+        return None
+    value = re.split(r"\s{2,}", value.strip())[0]
+    value = value.strip(" :|｜()（）【】[]<>\"'“”,，;；。")
+    if not value or _PLACEHOLDER_RE.match(value) or "{{" in value or len(value) > 60:
+        return None
+    return value
+
+
+def _cut_value(value: str, kind: str) -> str:
+    stop = _STOP_RE.search(value)
+    if stop:
+        value = value[: stop.start()]
+    if kind in {"source", "author", "editor"}:
+        date = DATE_RE.search(fold_digits(value))
+        if date:
+            value = value[: date.start()]
+    return value
+
+
+def parse_byline(text: str) -> Byline:
+    """Parse one byline block (matching copy).  Unlabelled dates count only when nothing is
+    labelled as the time, and never from 更新时间 values."""
+    folded = fold_text(text)
+    result = Byline(raw=text.strip())
+    matches = list(LABEL_RE.finditer(folded))
+    spans: list[tuple[int, int, str]] = []
+    for i, m in enumerate(matches):
+        label = _canon(m["label"])
+        kind = LABELS[label]
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(folded)
+        spans.append((m.start(), end, kind))
+        raw_value = folded[m.end() : end]
+        result.labels.append(label)
+        if kind == "time":
+            if result.published is None or not result.published_labelled:
+                parsed = parse_date(raw_value)
+                if parsed is not None:
+                    result.published = parsed
+                    result.published_labelled = True
+            continue
+        if kind not in {"source", "author", "editor"}:
+            continue
+        value = _cut_value(raw_value, kind)
+        if kind == "source":
+            if result.source is None:
+                result.source = clean_source(value)
+        elif kind == "author":
+            people = clean_people(value)
+            if people:
+                result.author = f"{result.author} {people}" if result.author else people
+        elif result.editor is None:
+            result.editor = clean_people(value)
+    if result.published is None:
+        for found in find_dates(folded):
+            inside = [k for s, e, k in spans if s <= found.start < e]
+            if inside and inside[0] in {"updated", "time", "counter", "uploader"}:
+                continue
+            result.published = found
+            break
+    if result.author:
+        result.author = " ".join(dict.fromkeys(result.author.split()))
+    return result
+
+
+def parse_credits(text: str) -> Byline | None:
+    """A paragraph made only of credits (``记者　王玥　通讯员　陈镕``,
+    ``（作者：段彩云　责编：贾静怡）``)
+    → its people; None when the paragraph holds anything else (then it is body)."""
+    folded = fold_text(text).strip()
+    inner = folded.strip(" ()（）【】[]")
+    if not inner or len(inner) > 80:
+        return None
+    matches = list(CREDIT_LABEL_RE.finditer(inner))
+    if not matches or matches[0].start() != 0:
+        return None
+    result = Byline(raw=text.strip())
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(inner)
+        value = inner[m.end() : end].strip(" ,，;；。")
+        if not value or not _NAMES_RE.match(value):
+            return None
+        label = _canon(m["label"])
+        kind = _CREDIT_FIELD[label]
+        result.labels.append(label)
+        people = clean_people(value)
+        if kind == "author" and people:
+            result.author = f"{result.author} {people}" if result.author else people
+        elif kind == "editor" and people and result.editor is None:
+            result.editor = people
+    if result.author is None and result.editor is None:
+        return None
+    return result
