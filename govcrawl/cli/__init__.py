@@ -10,6 +10,7 @@ from collections.abc import Sequence
 # Each module registers one subcommand and sets `func(args) -> int` on its parser.
 COMMAND_MODULES = (
     "extract",
+    "crawl",
 )
 
 

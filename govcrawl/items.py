@@ -1,0 +1,29 @@
+"""The crawl's item: a PageResult plus which portal it came from and the raw response.
+
+A plain dataclass, so itemadapter, feed exports (`-O out.jsonl`) and the archive pipeline all
+take it as it is. `raw` holds bytes and is left out of feeds by FEED_EXPORT_FIELDS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from govcrawl.records import PageResult, RawResponse
+
+# Field order of exported feeds (Scrapy ≥ 2.18 follows it).
+EXPORT_FIELDS = [
+    "portal", "url", "canonical_url", "kind", "reason", "title", "source", "author", "editor",
+    "published_at", "published_precision", "body_text", "byline_raw", "media", "is_mirror",
+    "script", "encoding", "encoding_reason", "repairs", "warnings", "provenance", "status",
+    "channel",
+]
+
+
+@dataclass
+class CrawledPage(PageResult):
+    """One fetched page as the spider yields it."""
+
+    portal: str = ""
+    canonical_url: str | None = None
+    channel: str | None = None
+    raw: RawResponse | None = field(default=None, repr=False)

@@ -1,0 +1,40 @@
+"""HostBackoffMiddleware: slow down a host that answers with challenges or blocks.
+
+AutoThrottle adapts to latency only; a 412/521 challenge or a 403 shell arrives fast, so it
+would keep the pace. This middleware doubles the host's download delay on each such response
+(up to GOVCRAWL_BACKOFF_MAX seconds) and relaxes it again after normal responses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_STATUSES = frozenset({403, 412, 429, 503, 512, 521})
+
+
+class HostBackoffMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.max_delay = crawler.settings.getfloat("GOVCRAWL_BACKOFF_MAX", 120.0)
+        self.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        slot_key = request.meta.get("download_slot")
+        slots = self.crawler.engine.downloader.slots
+        slot = slots.get(slot_key) if slot_key else None
+        if slot is None:
+            return response
+        if response.status in BACKOFF_STATUSES:
+            slot.delay = min(self.max_delay, max(slot.delay * 2, 5.0))
+            self.crawler.stats.inc_value("govcrawl/backoff")
+            logger.info("host %s answered %s: delay now %.1fs", slot_key, response.status,
+                        slot.delay)
+        elif slot.delay > self.base_delay and 200 <= response.status < 300:
+            slot.delay = max(self.base_delay, slot.delay * 0.8)
+        return response

@@ -1,0 +1,138 @@
+"""ArchivePipeline: store every CrawledPage in the archive, in batches, off the event loop.
+
+Settings: GOVCRAWL_DATABASE_URL (default output/govcrawl.db), GOVCRAWL_BATCH_SIZE,
+GOVCRAWL_BATCH_SECONDS, GOVCRAWL_OUTPUT_DIR (where a spill file goes when the database fails).
+
+An item counts as stored (stats `govcrawl/stored/<outcome>`) only once its batch's transaction
+has committed. When the database fails, the pending items go to a spill file in the output
+folder (load it later with `govcrawl load-spill`), and the crawl stops with a failed status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from govcrawl.items import CrawledPage
+from govcrawl.store import spill
+from govcrawl.store.archive import StoreEntry
+
+logger = logging.getLogger(__name__)
+
+
+class ArchivePipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        settings = crawler.settings
+        self.batch_size = settings.getint("GOVCRAWL_BATCH_SIZE", 100)
+        self.batch_seconds = settings.getfloat("GOVCRAWL_BATCH_SECONDS", 2.0)
+        self.output_dir = Path(settings.get("GOVCRAWL_OUTPUT_DIR", "output"))
+        self.pending: list[StoreEntry] = []
+        self.last_flush = time.monotonic()
+        self.failed = False
+        self.archive = None
+        self.run_id: int | None = None
+        self._lock = asyncio.Lock()
+        self._closing: asyncio.Task | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.archive = getattr(spider, "archive", None)
+        self.run_id = getattr(spider, "run_id", None)
+        if self.archive is None:  # a hand-written spider: open the archive ourselves
+            from govcrawl.store.db import open_archive
+
+            self.archive = open_archive(self.crawler.settings.get("GOVCRAWL_DATABASE_URL"))
+            self.run_id = self.archive.start_run(spider.name, {})
+
+    async def process_item(self, item):
+        if not isinstance(item, CrawledPage):
+            return item
+        if self.failed:
+            raise DropItem("the archive failed earlier in this run; see the spill file")
+        adapter = ItemAdapter(item)
+        stats = self.crawler.stats
+        # raw is None when there was no response at all (DNS, timeout, reset, robots).
+        self.pending.append(StoreEntry(raw=item.raw, page=item, portal_id=item.portal,
+                                       run_id=self.run_id))
+        stats.inc_value(f"govcrawl/items/{adapter['kind']}")
+        if (len(self.pending) >= self.batch_size
+                or time.monotonic() - self.last_flush >= self.batch_seconds):
+            await self.flush()
+        return item
+
+    async def flush(self) -> None:
+        async with self._lock:
+            if not self.pending or self.failed:
+                return
+            batch, self.pending = self.pending, []
+            self.last_flush = time.monotonic()
+            try:
+                outcomes = await asyncio.to_thread(self._write, batch)
+            except Exception as exc:  # the database is unusable: spill, never lose
+                self._spill(batch + self.pending, exc)
+                self.pending = []
+                return
+            spider = self.crawler.spider
+            for entry, status in zip(batch, outcomes, strict=True):
+                self.crawler.stats.inc_value(f"govcrawl/stored/{status}")
+                if status in ("new", "duplicate") and hasattr(spider, "known"):
+                    spider.known.add(entry.page.canonical_url or entry.page.url)
+
+    def _write(self, batch: list[StoreEntry]) -> list[str]:
+        """One transaction for the responses; failures without a response become rejects."""
+        with_response = [entry for entry in batch if entry.raw is not None]
+        outcomes = iter(self.archive.store_batch(with_response))
+        statuses = []
+        for entry in batch:
+            if entry.raw is not None:
+                statuses.append(next(outcomes).status)
+                continue
+            page = entry.page
+            self.archive.record_reject(page.url, entry.run_id, page.kind, page.reason,
+                                       "; ".join(page.warnings) or None, entry.portal_id)
+            if page.kind == "error":
+                self.archive.note_fetch_failure(page.url, page.reason or "error")
+            statuses.append("reject")
+        return statuses
+
+    def _spill(self, entries: list[StoreEntry], exc: Exception) -> None:
+        self.failed = True
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = self.output_dir / f"spill-{self.crawler.spider.name}-{stamp}.jsonl"
+        spill.write(path, entries)
+        logger.error("archive write failed (%s); %d item(s) saved to %s — load them with "
+                     "`govcrawl load-spill %s`", exc, len(entries), path, path)
+        self.crawler.stats.set_value("govcrawl/storage_failed", str(exc)[:500])
+        self.crawler.stats.set_value("govcrawl/spill_file", str(path))
+        self.crawler.stats.inc_value("govcrawl/spilled", len(entries))
+        # Not awaited here: closing runs close_spider, which flushes under the same lock.
+        self._closing = asyncio.get_running_loop().create_task(
+            self.crawler.engine.close_spider_async(reason="storage_failed"))
+
+    async def close_spider(self) -> None:
+        await self.flush()
+        stats = self.crawler.stats.get_stats()
+        status = "failed" if self.failed else "finished"
+        reason = stats.get("finish_reason")
+        if reason not in (None, "finished") and status == "finished":
+            status = "aborted" if reason in ("shutdown", "cancelled") else status
+        try:
+            await asyncio.to_thread(self.archive.finish_run, self.run_id, status,
+                                    _json_safe(stats))
+        except Exception as exc:
+            logger.error("could not record the end of run %s: %s", self.run_id, exc)
+
+
+def _json_safe(stats: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}

@@ -1,0 +1,238 @@
+"""Portal declarations: load, validate and look up the TOML entries that describe each portal.
+
+A portal is data, so a researcher adds one without writing Python. The package ships its own
+declarations (govcrawl/portals/*.toml); `GOVCRAWL_PORTALS` (paths separated by the OS path
+separator, files or folders of *.toml) adds a user's. Every error names the file, the portal
+and the field; one bad user declaration is reported and skipped, never breaking the others.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DIALECTS = ("trs", "hanweb", "chinapeace", "founder", "chinacourt", "generic")
+LEVELS = ("national", "provincial", "city", "county", "other")
+SELECTOR_KEYS = frozenset({
+    "title", "body", "byline", "source", "author", "editor", "published_at", "list_links",
+    "next_page",
+})
+SETTING_KEYS = frozenset({
+    "download_delay", "concurrency", "tls", "user_agent", "autothrottle", "robots",
+})
+_ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class PortalError(ValueError):
+    """An invalid declaration: says which file, which portal and which field."""
+
+    def __init__(self, source: str, portal: str | None, field_name: str | None, message: str):
+        self.source, self.portal, self.field, self.message = source, portal, field_name, message
+        where = source + (f": portal {portal!r}" if portal else "")
+        where += f": field {field_name!r}" if field_name else ""
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Portal:
+    """One portal: where its channels are, how its CMS pages, and how to be polite to it."""
+
+    id: str
+    name: str
+    dialect: str
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    level: str = "other"
+    province: str | None = None
+    article_pattern: str | None = None
+    selectors: Mapping[str, str] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    dialect_options: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def article_regex(self) -> re.Pattern[str] | None:
+        return re.compile(self.article_pattern) if self.article_pattern else None
+
+
+def _require(entry: Mapping[str, Any], key: str, kind: type, source: str, pid: str | None):
+    if key not in entry:
+        raise PortalError(source, pid, key, "is required")
+    value = entry[key]
+    if not isinstance(value, kind):
+        raise PortalError(source, pid, key, f"must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def portal_from_mapping(entry: Mapping[str, Any], source: str = "<memory>") -> Portal:
+    """Validate one declaration; raises PortalError naming the field at fault."""
+    if not isinstance(entry, Mapping):
+        raise PortalError(source, None, None, "a portal entry must be a table")
+    pid = entry.get("id") if isinstance(entry.get("id"), str) else None
+    known = {"id", "name", "dialect", "start_urls", "allowed_domains", "level", "province",
+             "article_pattern", "selectors", "settings", "dialect_options"}
+    for key in entry:
+        if key not in known:
+            raise PortalError(source, pid, key,
+                              f"unknown field (known: {', '.join(sorted(known))})")
+    pid = _require(entry, "id", str, source, pid)
+    if not _ID_RE.match(pid):
+        raise PortalError(source, pid, "id", "must be lower-case letters, digits or _ "
+                          "(it is the spider name)")
+    name = _require(entry, "name", str, source, pid)
+    dialect = _require(entry, "dialect", str, source, pid)
+    if dialect not in DIALECTS:
+        raise PortalError(source, pid, "dialect", f"{dialect!r} is not one of {DIALECTS}")
+    start_urls = _require(entry, "start_urls", list, source, pid)
+    if not start_urls or not all(isinstance(u, str) for u in start_urls):
+        raise PortalError(source, pid, "start_urls", "must be a non-empty list of URLs")
+    for url in start_urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PortalError(source, pid, "start_urls", f"{url!r} is not an http(s) URL")
+    domains = entry.get("allowed_domains") or sorted({urlsplit(u).hostname for u in start_urls})
+    if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
+        raise PortalError(source, pid, "allowed_domains", "must be a list of host names")
+    level = entry.get("level", "other")
+    if level not in LEVELS:
+        raise PortalError(source, pid, "level", f"{level!r} is not one of {LEVELS}")
+    province = entry.get("province")
+    if province is not None and not isinstance(province, str):
+        raise PortalError(source, pid, "province", "must be a string")
+    pattern = entry.get("article_pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise PortalError(source, pid, "article_pattern",
+                              f"not a regular expression: {exc}") from exc
+    selectors = entry.get("selectors", {})
+    if not isinstance(selectors, Mapping):
+        raise PortalError(source, pid, "selectors", "must be a table")
+    for key, value in selectors.items():
+        if key not in SELECTOR_KEYS:
+            raise PortalError(source, pid, f"selectors.{key}",
+                              f"unknown selector (known: {', '.join(sorted(SELECTOR_KEYS))})")
+        if not isinstance(value, str) or not value.strip():
+            raise PortalError(source, pid, f"selectors.{key}", "must be a CSS selector string")
+        _check_css(value, source, pid, f"selectors.{key}")
+    settings = entry.get("settings", {})
+    if not isinstance(settings, Mapping):
+        raise PortalError(source, pid, "settings", "must be a table")
+    for key, value in settings.items():
+        if key not in SETTING_KEYS:
+            raise PortalError(source, pid, f"settings.{key}",
+                              f"unknown setting (known: {', '.join(sorted(SETTING_KEYS))})")
+        _check_setting(key, value, source, pid)
+    options = entry.get("dialect_options", {})
+    if not isinstance(options, Mapping):
+        raise PortalError(source, pid, "dialect_options", "must be a table")
+    return Portal(
+        id=pid, name=name, dialect=dialect, start_urls=tuple(start_urls),
+        allowed_domains=tuple(domains), level=level, province=province,
+        article_pattern=pattern, selectors=dict(selectors), settings=dict(settings),
+        dialect_options=dict(options), source=source,
+    )
+
+
+def _check_css(selector: str, source: str, pid: str, key: str) -> None:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as exc:
+        raise PortalError(source, pid, key, f"invalid CSS selector {selector!r}: {exc}") from exc
+
+
+def _check_setting(key: str, value: Any, source: str, pid: str) -> None:
+    ok = {
+        "download_delay": isinstance(value, int | float) and not isinstance(value, bool)
+        and value >= 0,
+        "concurrency": isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+        "tls": value in ("default", "legacy"),
+        "user_agent": isinstance(value, str) and bool(value.strip()),
+        "autothrottle": isinstance(value, bool),
+        "robots": isinstance(value, bool),
+    }[key]
+    if not ok:
+        raise PortalError(source, pid, f"settings.{key}", f"invalid value {value!r}")
+
+
+def parse_toml(text: str, source: str) -> tuple[list[Portal], list[PortalError]]:
+    """Every valid portal of one TOML document, and an error for each invalid one."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [], [PortalError(source, None, None, f"not valid TOML: {exc}")]
+    entries = document.get("portal", [])
+    if not isinstance(entries, list):
+        return [], [PortalError(source, None, "portal", "use [[portal]] tables, one per portal")]
+    portals, errors = [], []
+    for entry in entries:
+        try:
+            portals.append(portal_from_mapping(entry, source))
+        except PortalError as exc:
+            errors.append(exc)
+    return portals, errors
+
+
+def _user_files(spec: str) -> Iterable[Path]:
+    for part in filter(None, spec.split(os.pathsep)):
+        path = Path(part).expanduser()
+        if path.is_dir():
+            yield from sorted(path.glob("*.toml"))
+        else:
+            yield path
+
+
+@dataclass
+class Registry:
+    """All known portals by id, plus the errors met while loading them."""
+
+    portals: dict[str, Portal] = field(default_factory=dict)
+    errors: list[PortalError] = field(default_factory=list)
+
+    def add(self, portal: Portal) -> None:
+        if portal.id in self.portals:
+            self.errors.append(PortalError(
+                portal.source, portal.id, "id",
+                f"already declared in {self.portals[portal.id].source}; this one is skipped"))
+            return
+        self.portals[portal.id] = portal
+
+    def get(self, portal_id: str) -> Portal:
+        try:
+            return self.portals[portal_id]
+        except KeyError:
+            raise KeyError(f"unknown portal {portal_id!r}") from None
+
+
+def load_registry(user_spec: str | None = None, include_shipped: bool = True) -> Registry:
+    """The shipped declarations plus the user's (`GOVCRAWL_PORTALS` when not given)."""
+    registry = Registry()
+    if include_shipped:
+        for item in sorted(resources.files("govcrawl.portals").iterdir(), key=lambda p: p.name):
+            if item.name.endswith(".toml"):
+                source = f"govcrawl/portals/{item.name}"
+                portals, errors = parse_toml(item.read_text("utf-8"), source)
+                for portal in portals:
+                    registry.add(portal)
+                registry.errors.extend(errors)
+    spec = user_spec if user_spec is not None else os.environ.get("GOVCRAWL_PORTALS", "")
+    for path in _user_files(spec):
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            registry.errors.append(PortalError(str(path), None, None, f"cannot read: {exc}"))
+            continue
+        portals, errors = parse_toml(text, str(path))
+        for portal in portals:
+            registry.add(portal)
+        registry.errors.extend(errors)
+    return registry

@@ -1,0 +1,65 @@
+"""Scrapy settings for govcrawl.
+
+Precedence, lowest first: these project settings; `GOVCRAWL_*` environment variables (read
+here, so they replace the defaults below); a portal declaration's own `settings` (applied by
+its spider at Scrapy's "spider" priority); `-s NAME=VALUE` on the command line.
+"""
+
+from __future__ import annotations
+
+import os
+
+from govcrawl.items import EXPORT_FIELDS
+
+BOT_NAME = "govcrawl"
+SPIDER_MODULES = ["govcrawl.spiders"]
+NEWSPIDER_MODULE = "govcrawl.spiders"
+SPIDER_LOADER_CLASS = "govcrawl.spiders.loader.PortalSpiderLoader"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"GOVCRAWL_{name}", default)
+
+
+# Identify the crawler, with a browser-like prefix: some portals (ASP.NET URLScan) reject
+# anything else (portals.md §6).
+GOVCRAWL_CONTACT_URL = _env("CONTACT_URL", "https://github.com/govcrawl/govcrawl")
+USER_AGENT = _env(
+    "USER_AGENT",
+    f"Mozilla/5.0 (compatible; govcrawl/0.1; +{GOVCRAWL_CONTACT_URL})",
+)
+
+# Politeness towards government servers.
+ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", "true").lower() in ("1", "true", "yes")
+CONCURRENT_REQUESTS = int(_env("CONCURRENT_REQUESTS", "16"))
+CONCURRENT_REQUESTS_PER_DOMAIN = int(_env("CONCURRENT_REQUESTS_PER_DOMAIN", "2"))
+DOWNLOAD_DELAY = float(_env("DOWNLOAD_DELAY", "1.0"))
+AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE", "true").lower() in ("1", "true", "yes")
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = int(_env("DOWNLOAD_TIMEOUT", "60"))
+DOWNLOAD_MAXSIZE = int(_env("DOWNLOAD_MAXSIZE", str(16 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# The archive.
+GOVCRAWL_DATABASE_URL = os.environ.get("GOVCRAWL_DATABASE_URL")  # None: output/govcrawl.db
+GOVCRAWL_OUTPUT_DIR = _env("OUTPUT_DIR", "output")
+GOVCRAWL_BATCH_SIZE = int(_env("BATCH_SIZE", "100"))
+GOVCRAWL_BATCH_SECONDS = float(_env("BATCH_SECONDS", "2.0"))
+GOVCRAWL_FETCH_MEDIA = _env("FETCH_MEDIA", "false").lower() in ("1", "true", "yes")
+
+ITEM_PIPELINES = {
+    "govcrawl.pipelines.ArchivePipeline": 800,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "govcrawl.middlewares.HostBackoffMiddleware": 560,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+FEED_EXPORT_FIELDS = EXPORT_FIELDS
+
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = _env("LOG_LEVEL", "INFO")

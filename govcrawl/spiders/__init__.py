@@ -1,0 +1,1 @@
+"""Spiders: one generated per portal declaration (see loader.py), over PortalSpider."""

@@ -1,0 +1,290 @@
+"""One generic spider, instantiated per portal declaration by the spider loader.
+
+It walks a portal's channels with the portal's dialect, skips articles the archive already
+holds, and yields a CrawledPage for every response (articles and everything else: challenges,
+blocks and errors are classified and archived as rejects, never dropped).
+
+Spider arguments (`-a`): since=YYYY-MM-DD, until=YYYY-MM-DD, max_pages=N, full=true
+(ignore what the archive knows), revisit_days=N (re-fetch recent articles to catch edits).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from govcrawl.dedup import canonical_url
+from govcrawl.extract import extract_page
+from govcrawl.items import CrawledPage
+from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
+from govcrawl.portals.registry import Portal
+from govcrawl.records import RawResponse
+from govcrawl.store.db import open_archive
+
+# After a channel's backfill is complete, paging stops at the first list page with nothing new.
+OLD_ROWS_BEFORE_STOP = 5  # with `since` and undated rows: this many older articles in a row
+
+
+class ArgumentError(ValueError):
+    """A bad `-a` spider argument."""
+
+
+def _parse_day(name: str, value: str | None) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ArgumentError(f"-a {name}={value!r}: expected YYYY-MM-DD") from None
+
+
+def _parse_int(name: str, value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"-a {name}={value!r}: expected a whole number") from None
+    if number < 0:
+        raise ArgumentError(f"-a {name}={value!r}: must not be negative")
+    return number
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "false").lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ArgumentError(f"-a {name}={value!r}: expected true or false")
+
+
+def portal_custom_settings(portal: Portal) -> dict[str, Any]:
+    """A declaration's `settings` as Scrapy settings (they apply at "spider" priority)."""
+    settings: dict[str, Any] = {}
+    declared = portal.settings
+    if "download_delay" in declared:
+        settings["DOWNLOAD_DELAY"] = declared["download_delay"]
+    if "concurrency" in declared:
+        settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = declared["concurrency"]
+    if "user_agent" in declared:
+        settings["USER_AGENT"] = declared["user_agent"]
+    if "autothrottle" in declared:
+        settings["AUTOTHROTTLE_ENABLED"] = declared["autothrottle"]
+    if "robots" in declared:
+        settings["ROBOTSTXT_OBEY"] = declared["robots"]
+    if declared.get("tls") == "legacy":
+        # Scrapy's context factory already sets OP_LEGACY_SERVER_CONNECT; old servers also
+        # need weak ciphers and protocol versions that OpenSSL's defaults refuse.
+        settings["DOWNLOADER_CLIENT_TLS_CIPHERS"] = "DEFAULT:@SECLEVEL=0"
+        settings["DOWNLOAD_TLS_MIN_VERSION"] = "TLSv1.0"
+    return settings
+
+
+class PortalSpider(scrapy.Spider):
+    """Crawl one declared portal. Subclasses are generated; this base has no name."""
+
+    portal: ClassVar[Portal]
+
+    def __init__(self, *args: Any, since: str | None = None, until: str | None = None,
+                 max_pages: str | None = None, full: str | None = None,
+                 revisit_days: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.since = _parse_day("since", since)
+        self.until = _parse_day("until", until)
+        if self.since and self.until and self.since > self.until:
+            raise ArgumentError(f"-a since={since} is after -a until={until}")
+        self.max_pages = _parse_int("max_pages", max_pages)
+        self.full = _parse_bool("full", full)
+        self.revisit_days = _parse_int("revisit_days", revisit_days)
+        self.arguments = {k: v for k, v in {
+            "since": since, "until": until, "max_pages": max_pages, "full": full,
+            "revisit_days": revisit_days}.items() if v not in (None, "")}
+        self.dialect = dialect_for(self.portal)
+        self.allowed_domains = list(self.portal.allowed_domains)
+        self.known: set[str] = set()
+        self.archive = None
+        self.run_id: int | None = None
+        self._old_streak: dict[str, int] = {}
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        settings.setdict(portal_custom_settings(cls.portal), priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.archive = open_archive(crawler.settings.get("GOVCRAWL_DATABASE_URL"))
+        spider.archive.ensure_portal(
+            cls.portal.id, cls.portal.name, level=cls.portal.level,
+            province=cls.portal.province)
+        spider.run_id = spider.archive.start_run(spider.name, spider.arguments)
+        if not spider.full:
+            spider.known = set(spider.archive.known_article_urls(cls.portal.id))
+        return spider
+
+    async def start(self):
+        for start_url in self.portal.start_urls:
+            for list_request in self.dialect.first_requests(self.portal, start_url):
+                yield self._list_request(list_request)
+        if self.revisit_days:
+            since = datetime.now(UTC) - timedelta(days=self.revisit_days)
+            for url, etag, last_modified in self.archive.articles_for_revisit(
+                    self.portal.id, since):
+                headers = {}
+                if etag:
+                    headers["If-None-Match"] = etag
+                if last_modified:
+                    headers["If-Modified-Since"] = last_modified
+                yield self._article_request(url, None, revisit=True, headers=headers)
+
+    def _list_request(self, list_request: ListRequest) -> scrapy.Request:
+        meta = {"handle_httpstatus_all": True, "list_request": list_request}
+        if list_request.method == "POST":
+            return scrapy.FormRequest(list_request.url, formdata=list_request.formdata or {},
+                                      callback=self.parse_list, errback=self.on_error,
+                                      meta=meta, dont_filter=True)
+        return scrapy.Request(list_request.url, callback=self.parse_list,
+                              errback=self.on_error, meta=meta)
+
+    def _article_request(self, url: str, channel: str | None, revisit: bool = False,
+                         headers: dict[str, str] | None = None) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error, priority=10,
+            headers=headers, dont_filter=revisit,
+            meta={"handle_httpstatus_all": True, "channel": channel, "revisit": revisit},
+        )
+
+    def parse_list(self, response: Response):
+        list_request: ListRequest = response.meta["list_request"]
+        self.crawler.stats.inc_value("govcrawl/list_pages")
+        if response.status >= 300:
+            yield self._page_item(response, list_request.channel)
+            return
+        page = self.dialect.parse_list(self.portal, list_request, _text(response),
+                                       len(response.body))
+        self.crawler.stats.inc_value("govcrawl/list_pages_ok")
+        if page.is_stub:
+            self.crawler.stats.inc_value("govcrawl/list_stubs")
+            return
+        new_rows = [row for row in page.rows if self._wanted(row)]
+        for row in new_rows:
+            yield self._article_request(row.url, list_request.channel)
+        stop = self._stop_paging(list_request, page.rows, new_rows)
+        if not stop:
+            for following in page.next:
+                yield self._list_request(following)
+
+    def _wanted(self, row: ListingRow) -> bool:
+        if not self.full and canonical_url(row.url) in self.known:
+            self.crawler.stats.inc_value("govcrawl/articles_known_skipped")
+            return False
+        if row.date:
+            day = date.fromisoformat(row.date)
+            if (self.since and day < self.since) or (self.until and day > self.until):
+                return False
+        return True
+
+    def _stop_paging(self, list_request: ListRequest, rows: list[ListingRow],
+                     new_rows: list[ListingRow]) -> bool:
+        if self.max_pages is not None and list_request.page + 1 >= self.max_pages:
+            return True
+        if self.since and rows and all(r.date and date.fromisoformat(r.date) < self.since
+                                       for r in rows):
+            return True
+        if self.since and self._old_streak.get(list_request.channel, 0) >= OLD_ROWS_BEFORE_STOP:
+            return True
+        return bool(rows) and not new_rows and not self.full
+
+    def parse_article(self, response: Response):
+        item = self._page_item(response, response.meta.get("channel"))
+        if item.kind == "article" and self.since and item.published_at:
+            published = date.fromisoformat(item.published_at[:10])
+            channel = response.meta.get("channel") or ""
+            if published < self.since:
+                self._old_streak[channel] = self._old_streak.get(channel, 0) + 1
+                return  # older than asked for: not stored, and it counts towards stopping
+            self._old_streak[channel] = 0
+        yield item
+
+    def _page_item(self, response: Response, channel: str | None) -> CrawledPage:
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                   for k, v in response.headers.items()}
+        request = response.request
+        raw = RawResponse(
+            url=request.url if request else response.url,
+            status=response.status,
+            headers=headers,
+            body=response.body,
+            fetched_at=datetime.now(UTC),
+            final_url=response.url,
+            request_method=request.method if request else "GET",
+            request_headers={k.decode("latin-1"): b", ".join(v).decode("latin-1")
+                             for k, v in request.headers.items()} if request else {},
+            request_body=request.body or None if request else None,
+        )
+        page = extract_page(response.body, response.url, status=response.status,
+                            headers=headers, selectors=self.portal.selectors)
+        fields = {name: getattr(page, name) for name in page.__dataclass_fields__}
+        self.crawler.stats.inc_value(f"govcrawl/pages/{page.kind}")
+        if page.kind == "article":  # missing core fields across a portal = a changed template
+            for name in ("title", "body_text", "published_at"):
+                if not getattr(page, name):
+                    self.crawler.stats.inc_value(f"govcrawl/missing/{name}")
+            if page.warnings:
+                self.crawler.stats.inc_value("govcrawl/extraction_warnings", len(page.warnings))
+        return CrawledPage(**fields, portal=self.portal.id,
+                           canonical_url=canonical_url(response.url), channel=channel, raw=raw)
+
+    def on_error(self, failure: Failure):
+        request = failure.request
+        reason = _failure_reason(failure)
+        self.crawler.stats.inc_value(f"govcrawl/fetch_errors/{reason}")
+        kind = "other" if reason == "robots" else "error"
+        yield CrawledPage(url=request.url, status=0, kind=kind, reason=reason,
+                          portal=self.portal.id, canonical_url=canonical_url(request.url),
+                          channel=request.meta.get("channel"),
+                          warnings=[failure.getErrorMessage()[:500]])
+
+
+def _text(response: Response) -> str:
+    from govcrawl.text.decode import decode_body
+
+    headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1")
+               for k, v in response.headers.items()}
+    return decode_body(response.body, headers).text
+
+
+def _failure_reason(failure: Failure) -> str:
+    """A short reject reason for a request that produced no usable response."""
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet import error as net
+    from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+
+    if failure.check(net.DNSLookupError):
+        return "dns"
+    if failure.check(net.TimeoutError, net.TCPTimedOutError):
+        return "timeout"
+    if failure.check(net.ConnectionRefusedError):
+        return "connection-refused"
+    if failure.check(ResponseNeverReceived, net.ConnectionLost, net.ConnectionDone):
+        return "connection-reset"
+    if failure.check(ResponseFailed):
+        return "truncated"
+    if failure.check(IgnoreRequest):
+        message = failure.getErrorMessage().lower()
+        if "robots" in message:
+            return "robots"
+        if "maxsize" in message or "cancelled" in message:
+            return "oversized"
+        return "ignored"
+    if "SSL" in repr(failure.value) or "TLS" in repr(failure.value):
+        return "tls"
+    return failure.type.__name__.lower() if failure.type else "failure"
