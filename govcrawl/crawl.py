@@ -68,6 +68,11 @@ def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> Port
     elif not report.count("list_pages"):
         report.problems.append(f"{portal_id} failed entirely: no list page was fetched "
                                "(robots.txt, DNS or connection failure)")
+    robots_failed = [k for k in stats if k.startswith("robotstxt/exception_count/")
+                     or (k.startswith("robotstxt/response_status_count/5"))]
+    if robots_failed:
+        report.problems.append(f"{portal_id} failed entirely: its robots.txt could not be read "
+                               f"({robots_failed[0].rsplit('/', 1)[-1]})")
     articles = report.count("pages/article")
     if articles >= DRIFT_MIN_ARTICLES:
         for name in ("title", "body_text", "published_at"):

@@ -26,4 +26,5 @@ class CrawledPage(PageResult):
     portal: str = ""
     canonical_url: str | None = None
     channel: str | None = None
+    removed: bool = False  # a revisit found the article gone (404/410, or sent home)
     raw: RawResponse | None = field(default=None, repr=False)

@@ -31,10 +31,10 @@ class HostBackoffMiddleware:
         if slot is None:
             return response
         if response.status in BACKOFF_STATUSES:
-            slot.delay = min(self.max_delay, max(slot.delay * 2, 5.0))
+            slot.delay = min(self.max_delay, max(slot.delay * 2, 5.0, self.base_delay))
             self.crawler.stats.inc_value("govcrawl/backoff")
             logger.info("host %s answered %s: delay now %.1fs", slot_key, response.status,
-                        slot.delay)
+                        slot.delay, extra={"spider": self.crawler.spider})
         elif slot.delay > self.base_delay and 200 <= response.status < 300:
             slot.delay = max(self.base_delay, slot.delay * 0.8)
         return response

@@ -25,6 +25,10 @@ from govcrawl.store.archive import StoreEntry
 
 logger = logging.getLogger(__name__)
 
+# Rejects worth fetching again in a later run (with backoff); stubs, lists and robots
+# exclusions are not.
+RETRYABLE = frozenset({"challenge", "blocked", "error"})
+
 
 class ArchivePipeline:
     def __init__(self, crawler):
@@ -96,13 +100,22 @@ class ArchivePipeline:
         statuses = []
         for entry in batch:
             if entry.raw is not None:
-                statuses.append(next(outcomes).status)
+                status = next(outcomes).status
+                if getattr(entry.page, "removed", False):
+                    reason = f"http-{entry.raw.status}" if entry.raw.status >= 400 \
+                        else "redirected-home"
+                    self.archive.mark_removed(entry.page.url, entry.raw.fetched_at, reason)
+                statuses.append(status)
+                if status == "reject" and entry.page.kind in RETRYABLE:
+                    self.archive.note_fetch_failure(entry.page.url, entry.page.kind)
+                elif status != "reject":
+                    self.archive.note_fetch_success(entry.page.url)
                 continue
             page = entry.page
             self.archive.record_reject(page.url, entry.run_id, page.kind, page.reason,
                                        "; ".join(page.warnings) or None, entry.portal_id)
-            if page.kind == "error":
-                self.archive.note_fetch_failure(page.url, page.reason or "error")
+            if page.kind in RETRYABLE:
+                self.archive.note_fetch_failure(page.url, page.kind)
             statuses.append("reject")
         return statuses
 

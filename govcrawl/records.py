@@ -61,4 +61,5 @@ class PageResult:
     body_original: str | None = None  # the page's own script, repaired
     byline_raw: str | None = None
     media: list[Media] = field(default_factory=list)
-    provenance: dict[str, str] = field(default_factory=dict)  # field -> meta|byline|selector|url|title
+    # field -> where its value came from: selector, meta, byline, credits, url, …
+    provenance: dict[str, str] = field(default_factory=dict)

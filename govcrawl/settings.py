@@ -15,6 +15,7 @@ BOT_NAME = "govcrawl"
 SPIDER_MODULES = ["govcrawl.spiders"]
 NEWSPIDER_MODULE = "govcrawl.spiders"
 SPIDER_LOADER_CLASS = "govcrawl.spiders.loader.PortalSpiderLoader"
+COMMANDS_MODULE = "govcrawl.commands"
 
 
 def _env(name: str, default: str) -> str:
@@ -54,6 +55,12 @@ GOVCRAWL_FETCH_MEDIA = _env("FETCH_MEDIA", "false").lower() in ("1", "true", "ye
 ITEM_PIPELINES = {
     "govcrawl.pipelines.ArchivePipeline": 800,
 }
+EXTENSIONS = {
+    "govcrawl.extensions.RunLog": 100,
+    "govcrawl.extensions.RobotsCrawlDelay": 110,
+}
+GOVCRAWL_LOG_DIR = _env("LOG_DIR", "output/logs")
+GOVCRAWL_LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 DOWNLOADER_MIDDLEWARES = {
     "govcrawl.middlewares.HostBackoffMiddleware": 560,
 }
@@ -61,5 +68,7 @@ DOWNLOADER_MIDDLEWARES = {
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = EXPORT_FIELDS
 
+# No remote consoles on an unattended crawler of government sites.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")

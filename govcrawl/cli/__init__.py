@@ -11,6 +11,9 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "extract",
     "crawl",
+    "demo",
+    "simulator",
+    "load_spill",
 )
 
 

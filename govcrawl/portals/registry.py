@@ -236,3 +236,37 @@ def load_registry(user_spec: str | None = None, include_shipped: bool = True) ->
             registry.add(portal)
         registry.errors.extend(errors)
     return registry
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value + "'" if "'" not in value and "\n" not in value \
+            else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(portals: Iterable[Portal]) -> str:
+    """Declarations as a TOML document that load_registry reads back unchanged."""
+    out = []
+    for portal in portals:
+        out.append("[[portal]]")
+        for key in ("id", "name", "level", "province", "dialect", "allowed_domains",
+                    "start_urls", "article_pattern"):
+            value = getattr(portal, key)
+            if isinstance(value, tuple):
+                value = list(value)
+            if value is not None:
+                out.append(f"{key} = {_toml_value(value)}")
+        for table in ("selectors", "settings", "dialect_options"):
+            values = getattr(portal, table)
+            if values:
+                out.append(f"[portal.{table}]")
+                out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
+        out.append("")
+    return "\n".join(out)

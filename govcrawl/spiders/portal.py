@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
@@ -186,6 +187,9 @@ class PortalSpider(scrapy.Spider):
         if not self.full and canonical_url(row.url) in self.known:
             self.crawler.stats.inc_value("govcrawl/articles_known_skipped")
             return False
+        if not self.full and not self.archive.due_for_retry(row.url):
+            self.crawler.stats.inc_value("govcrawl/articles_backing_off")
+            return False  # failed before (challenge, block, error): retried after its backoff
         if row.date:
             day = date.fromisoformat(row.date)
             if (self.since and day < self.since) or (self.until and day > self.until):
@@ -204,6 +208,16 @@ class PortalSpider(scrapy.Spider):
         return bool(rows) and not new_rows and not self.full
 
     def parse_article(self, response: Response):
+        if response.meta.get("revisit"):
+            if response.status == 304:
+                self.crawler.stats.inc_value("govcrawl/revisit_not_modified")
+                return
+            if response.status in (404, 410) or _sent_home(response):
+                self.crawler.stats.inc_value("govcrawl/revisit_removed")
+                item = self._page_item(response, None)
+                item.removed = True
+                yield item
+                return
         item = self._page_item(response, response.meta.get("channel"))
         if item.kind == "article" and self.since and item.published_at:
             published = date.fromisoformat(item.published_at[:10])
@@ -254,6 +268,15 @@ class PortalSpider(scrapy.Spider):
                           warnings=[failure.getErrorMessage()[:500]])
 
 
+def _sent_home(response: Response) -> bool:
+    """A revisited article that now redirects to the site's home page was taken down."""
+    if not response.meta.get("redirect_urls"):
+        return False
+    path = urlsplit(response.url).path
+    return path in ("", "/") or path.rsplit("/", 1)[-1] in ("index.html", "index.shtml",
+                                                            "index.htm", "default.html")
+
+
 def _text(response: Response) -> str:
     from govcrawl.text.decode import decode_body
 
@@ -264,26 +287,32 @@ def _text(response: Response) -> str:
 
 def _failure_reason(failure: Failure) -> str:
     """A short reject reason for a request that produced no usable response."""
+    from scrapy import exceptions as scrapy_errors
     from scrapy.exceptions import IgnoreRequest
     from twisted.internet import error as net
     from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-    if failure.check(net.DNSLookupError):
+    if failure.check(scrapy_errors.CannotResolveHostError, net.DNSLookupError):
         return "dns"
-    if failure.check(net.TimeoutError, net.TCPTimedOutError):
+    if failure.check(scrapy_errors.DownloadTimeoutError, net.TimeoutError, net.TCPTimedOutError):
         return "timeout"
-    if failure.check(net.ConnectionRefusedError):
+    if failure.check(scrapy_errors.DownloadConnectionRefusedError, net.ConnectionRefusedError):
         return "connection-refused"
-    if failure.check(ResponseNeverReceived, net.ConnectionLost, net.ConnectionDone):
-        return "connection-reset"
-    if failure.check(ResponseFailed):
+    if failure.check(scrapy_errors.ResponseDataLossError, ResponseFailed):
         return "truncated"
+    if failure.check(scrapy_errors.DownloadCancelledError):
+        return "oversized"
+    if failure.check(ResponseNeverReceived, net.ConnectionLost, net.ConnectionDone,
+                     scrapy_errors.DownloadFailedError):
+        return "connection-reset"
     if failure.check(IgnoreRequest):
         message = failure.getErrorMessage().lower()
         if "robots" in message:
             return "robots"
-        if "maxsize" in message or "cancelled" in message:
+        if "maxsize" in message or "cancel" in message:
             return "oversized"
+        if "redirect" in message:
+            return "redirect-loop"
         return "ignored"
     if "SSL" in repr(failure.value) or "TLS" in repr(failure.value):
         return "tls"

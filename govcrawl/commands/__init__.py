@@ -1,0 +1,1 @@
+"""Scrapy commands of the govcrawl project (COMMANDS_MODULE)."""

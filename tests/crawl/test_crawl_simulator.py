@@ -1,0 +1,121 @@
+"""End-to-end: crawl the simulator as a user does and compare the archive with ground truth."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ALL = ("sim_spp", "sim_changan", "sim_jszf", "sim_fzw", "sim_court", "sim_county", "sim_twfx",
+       "sim_farm")
+FAULTS = ("404=0.06,500=0.04,challenge-412=0.04,challenge-521=0.03,waf-403=0.04,"
+          "robots=0.05,reset=0.03,truncated=0.03")
+
+
+def nows(text: str | None) -> str:
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def test_every_dialect_archived_with_faults_recorded_and_robots_respected(site_factory):
+    site = site_factory(size=12, faults=FAULTS)
+    result = site.crawl(*ALL)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    truth = site.simulator.truth()
+    articles = {row[0]: row for row in site.sql(
+        "select url, title, source, author, editor, published_at, published_precision, "
+        "body_text, duplicate_of, id from articles")}
+    rejects = {}
+    for url, kind, reason in site.sql("select url, kind, reason from rejects"):
+        rejects.setdefault(url, set()).add((kind, reason))
+    missing, wrong = [], []
+    for portal in truth["portals"]:
+        for article in portal["articles"]:
+            url = article["url"]
+            kind = article["expected_kind"]
+            if kind == "article":
+                row = articles.get(url)
+                if row is None:
+                    missing.append(url)
+                    continue
+                got = dict(zip(("title", "source", "author", "editor", "published_at",
+                                "published_precision"), row[1:7], strict=True))
+                for field, value in got.items():
+                    if nows(value) != nows(article[field]):
+                        wrong.append((url, field, value, article[field]))
+                body = nows(row[7])
+                if not (body.startswith(nows(article["body_starts"]))
+                        and body.endswith(nows(article["body_ends"]))):
+                    wrong.append((url, "body", body[:30], article["body_starts"]))
+            elif kind == "skipped":  # robots.txt exclusion: never fetched, nothing stored
+                assert url not in articles
+            else:
+                assert (kind, article["expected_reason"]) in rejects.get(url, set()), url
+    assert missing == []
+    assert wrong == []
+    assert site.simulator.stats()["robots_violations"] == []
+    # Syndicated copies are linked to one head, never dropped.
+    ids = {row[0]: (row[9], row[8]) for row in articles.values()}
+    for group in truth["syndication_groups"]:
+        present = [ids[u] for u in group if u in ids]
+        heads = {dup or aid for aid, dup in present}
+        assert len(heads) <= 1, group
+
+
+def test_second_run_downloads_nothing_known_and_new_articles_are_fetched(site_factory):
+    site = site_factory(size=10)
+    first = site.crawl("sim_spp", "sim_jszf", "sim_county")
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = site.simulator.stats()["requests"]
+    second = site.crawl("sim_spp", "sim_jszf", "sim_county")
+    assert second.returncode == 0
+    assert "articles new 0" in second.stdout
+    assert "known skipped" in second.stdout
+    fetched = site.simulator.stats()["requests"] - before
+    list_requests = sum(1 for line in second.stdout.splitlines() if line.startswith(" "))
+    assert fetched < 15, (fetched, list_requests)  # list pages and robots.txt only
+    count = site.sql("select count(*) from articles")[0][0]
+    site.simulator.publish(3)
+    third = site.crawl("sim_spp", "sim_jszf", "sim_county")
+    assert third.returncode == 0
+    assert site.sql("select count(*) from articles")[0][0] == count + 9
+    assert third.stdout.count("articles new 3") == 3
+
+
+def test_scrapy_crawl_exports_utf8_jsonl_in_declared_order(site_factory, tmp_path):
+    site = site_factory(size=5)
+    out = tmp_path / "out.jsonl"
+    result = site.scrapy("crawl", "sim_changan", "-O", str(out), "-s", "DOWNLOAD_DELAY=0",
+                         "-s", "AUTOTHROTTLE_ENABLED=False")
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = out.read_text("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len([r for r in records if r["kind"] == "article"]) == 5
+    assert "\\u" not in lines[0]  # Chinese is written as UTF-8, not escaped
+    assert list(records[0])[:4] == ["portal", "url", "canonical_url", "kind"]
+    assert "raw" not in records[0]
+    assert site.sql("select count(*) from articles")[0][0] == 5
+
+
+def test_exit_status_when_a_portal_fails_entirely(site_factory, tmp_path):
+    site = site_factory(size=3)
+    dead = tmp_path / "dead.toml"
+    dead.write_text('[[portal]]\nid = "dead"\nname = "死站"\ndialect = "trs"\n'
+                    'start_urls = ["http://127.0.0.1:9/dead/index.shtml"]\n', "utf-8")
+    site.env["GOVCRAWL_PORTALS"] += ":" + str(dead)
+    result = site.crawl("dead", "sim_spp")
+    assert result.returncode == 1, result.stdout
+    assert "dead failed entirely" in result.stdout
+    runs = dict(site.sql("select spider, status from runs"))
+    assert runs == {"dead": "finished", "sim_spp": "finished"}
+
+
+def test_bad_arguments_exit_2_with_one_line(site_factory):
+    site = site_factory(size=2)
+    result = site.crawl("sim_spp", args=("-a", "since=yesterday"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "govcrawl crawl: -a since='yesterday': expected YYYY-MM-DD"]
+    assert site.crawl("nosuch").returncode == 2

@@ -1,0 +1,103 @@
+"""Unattended runs: revisits, versions, removals, kills, backoff, Crawl-delay, logs."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.crawl.conftest import FAST
+
+pytestmark = pytest.mark.slow
+
+
+def test_revisit_records_edits_as_versions_and_removals_as_events(site_factory):
+    site = site_factory(size=6)
+    assert site.crawl("sim_spp").returncode == 0
+    articles = list(site.simulator.iter_articles("spp"))
+    edited, deleted = articles[1], articles[2]
+    site.simulator.edit(edited["id"])
+    site.simulator.delete(deleted["id"])
+    result = site.crawl("sim_spp", args=("-a", "revisit_days=36500"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    versions = site.sql("select a.url from article_versions v join articles a "
+                        "on a.id = v.article_id")
+    assert [url for (url,) in versions] == [edited["url"]]
+    new_title = site.simulator.article_truth(edited["id"])["title"]
+    assert site.sql("select title from articles where url = ?", edited["url"]) == [(new_title,)]
+    removed = site.sql("select url from articles where removed_at is not null")
+    assert removed == [(deleted["url"],)]
+    events = site.sql("select event from article_events")
+    assert events == [("removed",)]
+    assert "articles new 0" in result.stdout
+
+
+def test_failed_urls_are_not_known_and_back_off(site_factory):
+    site = site_factory(size=20, faults="500=0.3")
+    first = site.crawl("sim_county")
+    assert first.returncode == 0
+    failed = site.sql("select url from fetch_state")
+    assert failed, "the 500 fault should have left URLs to retry"
+    requests_before = site.simulator.stats()["requests"]
+    second = site.crawl("sim_county")
+    assert second.returncode == 0
+    # inside the backoff window nothing is refetched: only list pages and robots.txt
+    assert site.simulator.stats()["requests"] - requests_before <= 4
+    assert set(site.sql("select url from fetch_state")) == set(failed)
+
+
+def test_a_killed_run_restarts_with_no_loss_and_no_duplicate(site_factory):
+    site = site_factory(size=40, faults="slow=0.3,slow-delay=0.4")
+    command = [sys.executable, "-m", "govcrawl", "crawl", "sim_changan", *FAST,
+               "-s", "GOVCRAWL_BATCH_SIZE=5", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+    process = subprocess.Popen(command, cwd=site.workdir, env=site.env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        try:
+            if site.sql("select count(*) from articles")[0][0] >= 8:
+                break
+        except Exception:  # the archive may not exist yet
+            continue
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert site.sql("select status from runs") == [("running",)]
+    stored = site.sql("select count(*) from articles")[0][0]
+    assert 0 < stored < 40
+    result = site.crawl("sim_changan")
+    assert result.returncode == 0, result.stderr[-2000:]
+    truth = {a["url"] for a in site.simulator.iter_articles("changan")
+             if a["expected_kind"] == "article"}
+    urls = [url for (url,) in site.sql("select url from articles")]
+    assert sorted(urls) == sorted(truth)  # every article, none twice
+    assert sorted(site.sql("select status from runs")) == [("aborted",), ("finished",)]
+
+
+def test_crawl_delay_is_honoured_and_each_run_has_its_log(site_factory):
+    site = site_factory(size=4, faults="crawl-delay=0.5")
+    started = time.monotonic()
+    result = site.crawl("sim_fzw")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0
+    assert elapsed >= 4 * 0.5  # four articles after the list page, one per Crawl-delay
+    [run_id] = [r for (r,) in site.sql("select id from runs")]
+    log = (site.workdir / "logs" / f"sim_fzw-{run_id}.log").read_text("utf-8")
+    assert "Crawl-delay 0.5" in log
+    assert all(f"run={run_id} portal=sim_fzw" in line for line in log.splitlines())
+
+
+def test_scrapy_crawl_exit_status_for_a_dead_portal(site_factory, tmp_path):
+    site = site_factory(size=2)
+    dead = tmp_path / "dead.toml"
+    dead.write_text('[[portal]]\nid = "dead"\nname = "死站"\ndialect = "trs"\n'
+                    'start_urls = ["http://127.0.0.1:9/dead/index.shtml"]\n', "utf-8")
+    site.env["GOVCRAWL_PORTALS"] = str(dead)
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "dead", *FAST], cwd=ROOT,
+                            env=site.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "dead failed entirely" in result.stdout
