@@ -1,0 +1,737 @@
+"""Writes to the archive: runs, raw responses, articles and their versions, media, rejects,
+duplicate links, and the crawl state (channel progress, per-URL retry backoff).
+
+One `Archive` per process, one writer: the crawl pipeline calls it from a worker thread
+(asyncio.to_thread), so every public method opens its own short transaction and a lock keeps
+calls from two threads from interleaving. `store_batch` is one transaction: outcomes count only
+once it returns. Concurrent writers in other processes are serialised by BEGIN IMMEDIATE on
+SQLite and by a transaction-level advisory lock on PostgreSQL, so two copies of one story stored
+at the same moment end linked, not both heads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from govcrawl import dedup
+from govcrawl.records import Media, PageResult, RawResponse
+from govcrawl.store.schema import (
+    article_bands,
+    article_events,
+    article_versions,
+    articles,
+    channel_progress,
+    fetch_state,
+    media,
+    portals,
+    rejects,
+    responses,
+    runs,
+)
+
+#: pg_advisory_xact_lock key taken by every write batch on PostgreSQL: duplicate detection reads
+#: then writes, so two writers must not both see "no head yet" for one story.
+DEDUP_LOCK = 0x676F76_6465647570
+#: Fields whose change on a re-fetch creates an article_versions row.
+VERSIONED = (
+    "title", "source", "author", "editor", "published_at", "published_precision",
+    "body_text", "body_original", "byline_raw",
+)
+RETRY_BASE = timedelta(minutes=5)
+RETRY_MAX = timedelta(days=7)
+MAX_CANDIDATES = 8  #: candidates verified on text per new article (best MinHash estimate first)
+
+
+@dataclass
+class StoreEntry:
+    """One fetched response and what extraction made of it, for `store_batch`."""
+
+    raw: RawResponse
+    page: PageResult
+    portal_id: str
+    run_id: int | None = None
+
+
+@dataclass
+class StoreOutcome:
+    """What `store_batch` did with one entry: new, updated, unchanged, duplicate or reject."""
+
+    status: str
+    response_id: int
+    article_id: int | None = None
+    head_id: int | None = None
+    similarity: float | None = None
+    changed: list[str] = field(default_factory=list)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    lower = name.lower()
+    for k, v in headers.items():
+        if k.lower() == lower:
+            return v
+    return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _response_row(e: StoreEntry) -> dict[str, Any]:
+    raw, page = e.raw, e.page
+    return {
+        "url": raw.url, "url_key": dedup.url_key(raw.url), "final_url": raw.final_url,
+        "status": raw.status, "method": raw.request_method, "headers": raw.headers,
+        "request_headers": raw.request_headers, "request_body": raw.request_body,
+        "body": zlib.compress(raw.body, 6), "body_compression": "zlib",
+        "body_size": len(raw.body), "body_sha256": hashlib.sha256(raw.body).hexdigest(),
+        "fetched_at": raw.fetched_at, "etag": _header(raw.headers, "ETag"),
+        "last_modified": _header(raw.headers, "Last-Modified"),
+        "encoding": page.encoding, "encoding_reason": page.encoding_reason,
+        "encoding_confidence": page.encoding_confidence,
+        "replaced_bytes": page.replaced_bytes, "kind": page.kind, "reason": page.reason,
+        "portal_id": e.portal_id, "run_id": e.run_id,
+    }
+
+
+def _unique_url_segments(entries: list[StoreEntry]) -> Iterator[list[StoreEntry]]:
+    """Split a batch where an article URL repeats, so each segment sees the previous one."""
+    seg: list[StoreEntry] = []
+    keys: set[str] = set()
+    for e in entries:
+        key = dedup.url_key(e.page.url or e.raw.final_url or e.raw.url)
+        if e.page.kind == "article" and key in keys:
+            yield seg
+            seg, keys = [], set()
+        if e.page.kind == "article":
+            keys.add(key)
+        seg.append(e)
+    if seg:
+        yield seg
+
+
+def _chunks(values: list, size: int = 5000) -> Iterator[list]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _head_rank(row: Any) -> tuple:
+    """Head rule: official copy before a mirror, then earliest published, then first seen."""
+    published = row.published_at or "9999"
+    return (bool(row.is_mirror), published[:10], published, row.first_seen, row.id)
+
+
+class Archive:
+    """The write API of one archive database (see `govcrawl.store.db.open_archive`)."""
+
+    def __init__(self, engine: Engine, read_engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.read_engine = read_engine
+        self.url = url
+        self._lock = threading.RLock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+        self.read_engine.dispose()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self):
+        return _WriteTxn(self)
+
+    # -- runs and portals ----------------------------------------------------------------------
+    def start_run(self, spider: str, arguments: dict) -> int:
+        """Open a run; earlier `running` runs of this spider died without finishing: aborted."""
+        with self._write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.spider == spider, runs.c.status == "running")
+                .values(status="aborted", finished_at=_now())
+            )
+            return conn.execute(
+                insert(runs).returning(runs.c.id),
+                {"spider": spider, "arguments": arguments, "started_at": _now(),
+                 "status": "running", "stats": {}, "pid": os.getpid()},
+            ).scalar_one()
+
+    def finish_run(self, run_id: int, status: str, stats: dict) -> None:
+        """Close a run with its final status (finished, failed, aborted) and crawl stats."""
+        if status not in ("finished", "failed", "aborted"):
+            raise ValueError(f"unknown run status {status!r}")
+        with self._write() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(status=status, stats=stats, finished_at=_now())
+            )
+
+    def ensure_portal(
+        self, id: str, name: str, level: str | None = None, province: str | None = None, **extra
+    ) -> None:
+        """Insert or refresh a portal row (declarations may change between runs)."""
+        values = {"name": name, "level": level, "province": province, "extra": extra,
+                  "updated_at": _now()}
+        with self._write() as conn:
+            found = conn.execute(update(portals).where(portals.c.id == id).values(**values))
+            if not found.rowcount:
+                conn.execute(insert(portals).values(id=id, **values))
+
+    # -- the batch write -----------------------------------------------------------------------
+    def store_batch(self, entries: list[StoreEntry]) -> list[StoreOutcome]:
+        """Store responses and what was extracted from them, all in one transaction.
+
+        Set-based: rows are written with executemany and looked up with one IN query per kind
+        of key, so a batch costs a handful of round trips, not a few per entry.
+        """
+        out: list[StoreOutcome] = []
+        with self._write() as conn:
+            for segment in _unique_url_segments(entries):
+                out += self._store_segment(conn, segment)
+        return out
+
+    def _alloc_ids(self, conn: Connection, table: Any, n: int) -> list[int]:
+        """Ids for n new rows, known before the insert so one executemany writes them all."""
+        if n == 0:
+            return []
+        if conn.dialect.name == "postgresql":
+            ids = conn.execute(
+                text(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                     "FROM generate_series(1, :n)"), {"n": n}
+            ).scalars()
+            return sorted(ids)
+        start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+        return list(range(start + 1, start + n + 1))  # safe: BEGIN IMMEDIATE holds the lock
+
+    def _store_segment(self, conn: Connection, seg: list[StoreEntry]) -> list[StoreOutcome]:
+        resp_ids = self._alloc_ids(conn, responses, len(seg))
+        conn.execute(insert(responses), [
+            {"id": rid, **_response_row(e)} for rid, e in zip(resp_ids, seg, strict=True)
+        ])
+        outcomes: list[StoreOutcome | None] = [None] * len(seg)
+        reject_rows, art = [], []
+        for i, e in enumerate(seg):
+            if e.page.kind == "article":
+                art.append(i)
+            else:
+                url = e.page.url or e.raw.url
+                reject_rows.append({
+                    "url": url, "url_key": dedup.url_key(url), "portal_id": e.portal_id,
+                    "run_id": e.run_id, "kind": e.page.kind, "reason": e.page.reason,
+                    "detail": None, "response_id": resp_ids[i], "at": e.raw.fetched_at})
+                outcomes[i] = StoreOutcome("reject", resp_ids[i])
+        if reject_rows:
+            conn.execute(insert(rejects), reject_rows)
+        urls = {i: seg[i].page.url or seg[i].raw.final_url or seg[i].raw.url for i in art}
+        keys = {i: dedup.url_key(u) for i, u in urls.items()}
+        cols = [articles.c.id, articles.c.url_key, articles.c.duplicate_of,
+                *(articles.c[f] for f in VERSIONED)]
+        existing = {}
+        for chunk in _chunks(list(keys.values())):
+            existing.update((r.url_key, r) for r in conn.execute(
+                select(*cols).where(articles.c.url_key.in_(chunk))))
+        seen_rows, new = [], []
+        for i in art:
+            row = existing.get(keys[i])
+            e = seg[i]
+            if row is None:
+                new.append(i)
+            elif all(getattr(row, f) == getattr(e.page, f) for f in VERSIONED):
+                seen_rows.append({"b_id": row.id, "b_seen": e.raw.fetched_at,
+                                  "b_resp": resp_ids[i]})
+                outcomes[i] = StoreOutcome("unchanged", resp_ids[i], row.id,
+                                           row.duplicate_of or row.id)
+            else:
+                outcomes[i] = self._update_existing(conn, row, e.page, resp_ids[i],
+                                                    e.raw.fetched_at)
+        if seen_rows:
+            conn.execute(
+                update(articles).where(articles.c.id == bindparam("b_id"))
+                .values(last_seen=bindparam("b_seen"), response_id=bindparam("b_resp")),
+                seen_rows,
+            )
+        if new:
+            self._insert_new_batch(conn, seg, new, urls, keys, resp_ids, outcomes)
+        return [o for o in outcomes if o is not None]
+
+    def _insert_new_batch(
+        self, conn: Connection, seg: list[StoreEntry], new: list[int], urls: dict[int, str],
+        keys: dict[int, str], resp_ids: list[int], outcomes: list[StoreOutcome | None],
+    ) -> None:
+        ids = dict(zip(new, self._alloc_ids(conn, articles, len(new)), strict=True))
+        body_keys = {i: dedup.body_keys(seg[i].page.body_text) for i in new}
+        bands = {i: [k for _, k in dedup.band_keys(body_keys[i].fingerprint)]
+                 if body_keys[i].fingerprint else [] for i in new}
+        rows, band_rows, media_rows = [], [], []
+        for i in new:
+            e, k = seg[i], body_keys[i]
+            rows.append({
+                "id": ids[i], "portal_id": e.portal_id, "url": urls[i],
+                "canonical_url": dedup.canonical_url(urls[i]), "url_key": keys[i],
+                **{f: getattr(e.page, f) for f in VERSIONED}, "script": e.page.script,
+                "provenance": e.page.provenance, "warnings": e.page.warnings,
+                "repairs": e.page.repairs, "is_mirror": e.page.is_mirror,
+                "content_hash": k.content_hash,
+                "fingerprint": k.fingerprint.hex() if k.fingerprint else None,
+                "duplicate_of": None, "similarity": None,
+                "first_seen": e.raw.fetched_at, "last_seen": e.raw.fetched_at,
+                "response_id": resp_ids[i]})
+            band_rows += [{"band": b, "key": key, "article_id": ids[i]}
+                          for b, key in enumerate(bands[i])]
+            media_rows += [{"article_id": ids[i], "url": m.url, "kind": m.kind, "text": m.text}
+                           for m in e.page.media]
+        conn.execute(insert(articles), rows)
+        if band_rows:
+            conn.execute(insert(article_bands), band_rows)
+        if media_rows:
+            conn.execute(insert(media), media_rows)
+        # candidates for the whole segment in two IN queries (they include this segment's rows)
+        by_hash: dict[str, list[int]] = {}
+        hashes = list({k.content_hash for k in body_keys.values() if k.content_hash})
+        for chunk in _chunks(hashes):
+            for r in conn.execute(select(articles.c.id, articles.c.content_hash)
+                                  .where(articles.c.content_hash.in_(chunk))):
+                by_hash.setdefault(r.content_hash, []).append(r.id)
+        by_band: dict[int, list[int]] = {}
+        for chunk in _chunks(list({b for bs in bands.values() for b in bs})):
+            for r in conn.execute(select(article_bands.c.key, article_bands.c.article_id)
+                                  .where(article_bands.c.key.in_(chunk))):
+                by_band.setdefault(r.key, []).append(r.article_id)
+        for i in new:
+            me, k, body = ids[i], body_keys[i], seg[i].page.body_text or ""
+            found = None
+            older = [a for a in by_hash.get(k.content_hash or "", ()) if a < me]
+            if older:
+                found = (min(older), 1.0)
+            elif bands[i]:
+                hits: dict[int, int] = {}
+                for b in bands[i]:
+                    for a in by_band.get(b, ()):
+                        if a < me:  # only articles stored before this one can be its head
+                            hits[a] = hits.get(a, 0) + 1
+                if hits:
+                    top = sorted(hits, key=lambda a: -hits[a])[:64]
+                    found = self._verify(conn, top, k.fingerprint, body)
+            if found is None:
+                outcomes[i] = StoreOutcome("new", resp_ids[i], me, me)
+                continue
+            target = conn.execute(select(articles.c.duplicate_of)
+                                  .where(articles.c.id == found[0])).scalar()
+            head, sim = self._link(conn, me, target or found[0], found[1], body)
+            outcomes[i] = StoreOutcome("new" if head == me else "duplicate", resp_ids[i], me,
+                                       head, sim)
+
+    def _verify(
+        self, conn: Connection, cand_ids: list[int], fp: dedup.Fingerprint | None, body: str
+    ) -> tuple[int, float] | None:
+        """The best candidate (by containment) that `dedup.compare` accepts as the same article."""
+        rows = conn.execute(select(articles.c.id, articles.c.fingerprint, articles.c.body_text)
+                            .where(articles.c.id.in_(cand_ids))).all()
+        if fp is not None:
+            rows.sort(key=lambda r: -fp.estimate(dedup.Fingerprint.from_hex(r.fingerprint))
+                      if r.fingerprint else 0.0)
+        best: tuple[int, float] | None = None
+        for r in rows[:MAX_CANDIDATES]:
+            cmp = dedup.compare(body, r.body_text or "")
+            if cmp.same and (best is None or cmp.containment > best[1]):
+                best = (r.id, cmp.containment)
+        return best
+
+    def _insert_response(self, conn: Connection, e: StoreEntry) -> int:
+        return conn.execute(
+            insert(responses).returning(responses.c.id), _response_row(e)
+        ).scalar_one()
+
+    def _store_one(self, conn: Connection, e: StoreEntry) -> StoreOutcome:
+        response_id = self._insert_response(conn, e)
+        return self._apply_page(conn, e, response_id, e.raw.fetched_at)
+
+    def _apply_page(
+        self, conn: Connection, e: StoreEntry, response_id: int, seen: datetime
+    ) -> StoreOutcome:
+        page = e.page
+        if page.kind != "article":
+            conn.execute(
+                insert(rejects),
+                {"url": page.url or e.raw.url, "url_key": dedup.url_key(page.url or e.raw.url),
+                 "portal_id": e.portal_id, "run_id": e.run_id, "kind": page.kind,
+                 "reason": page.reason, "detail": None, "response_id": response_id,
+                 "at": seen},
+            )
+            return StoreOutcome("reject", response_id)
+        url = page.url or e.raw.final_url or e.raw.url
+        key = dedup.url_key(url)
+        cols = [articles.c.id, articles.c.duplicate_of, *(articles.c[f] for f in VERSIONED)]
+        row = conn.execute(select(*cols).where(articles.c.url_key == key)).first()
+        if row is not None:
+            return self._update_existing(conn, row, page, response_id, seen)
+        return self._insert_new(conn, e, url, key, response_id, seen)
+
+    def _update_existing(
+        self, conn: Connection, row: Any, page: PageResult, response_id: int, seen: datetime
+    ) -> StoreOutcome:
+        new = {f: getattr(page, f) for f in VERSIONED}
+        changed = [f for f in VERSIONED if getattr(row, f) != new[f]]
+        values: dict[str, Any] = {"last_seen": seen, "response_id": response_id}
+        head = row.duplicate_of or row.id
+        if not changed:
+            conn.execute(update(articles).where(articles.c.id == row.id).values(**values))
+            return StoreOutcome("unchanged", response_id, row.id, head)
+        conn.execute(
+            insert(article_versions),
+            {"article_id": row.id, "observed_at": seen, "changed": changed,
+             "old_values": {f: getattr(row, f) for f in changed}, "response_id": response_id},
+        )
+        values.update(new, provenance=page.provenance, warnings=page.warnings,
+                      repairs=page.repairs, is_mirror=page.is_mirror)
+        if "body_text" in changed:  # keys follow the body; the existing link is kept
+            keys = dedup.body_keys(page.body_text)
+            values.update(content_hash=keys.content_hash,
+                          fingerprint=keys.fingerprint.hex() if keys.fingerprint else None)
+            conn.execute(delete(article_bands).where(article_bands.c.article_id == row.id))
+            self._insert_bands(conn, row.id, keys.fingerprint)
+        conn.execute(update(articles).where(articles.c.id == row.id).values(**values))
+        conn.execute(delete(media).where(media.c.article_id == row.id))
+        self._insert_media(conn, row.id, page.media)
+        return StoreOutcome("updated", response_id, row.id, head, changed=changed)
+
+    def _insert_bands(self, conn: Connection, article_id: int, fp: dedup.Fingerprint | None):
+        if fp is not None:
+            conn.execute(
+                insert(article_bands),
+                [{"band": b, "key": k, "article_id": article_id} for b, k in dedup.band_keys(fp)],
+            )
+
+    def _insert_media(self, conn: Connection, article_id: int, items: list[Media]) -> None:
+        if items:
+            conn.execute(
+                insert(media),
+                [{"article_id": article_id, "url": m.url, "kind": m.kind, "text": m.text}
+                 for m in items],
+            )
+
+    def _insert_new(
+        self, conn: Connection, e: StoreEntry, url: str, key: str, response_id: int, seen: datetime
+    ) -> StoreOutcome:
+        page = e.page
+        keys = dedup.body_keys(page.body_text)
+        fp = keys.fingerprint
+        article_id = conn.execute(
+            insert(articles).returning(articles.c.id),
+            {
+                "portal_id": e.portal_id, "url": url, "canonical_url": dedup.canonical_url(url),
+                "url_key": key, **{f: getattr(page, f) for f in VERSIONED},
+                "script": page.script, "provenance": page.provenance, "warnings": page.warnings,
+                "repairs": page.repairs, "is_mirror": page.is_mirror,
+                "content_hash": keys.content_hash, "fingerprint": fp.hex() if fp else None,
+                "first_seen": seen, "last_seen": seen, "response_id": response_id,
+            },
+        ).scalar_one()
+        self._insert_bands(conn, article_id, fp)
+        self._insert_media(conn, article_id, page.media)
+        found = self._find_head(conn, article_id, keys, page.body_text or "")
+        if found is None:
+            return StoreOutcome("new", response_id, article_id, article_id)
+        head, similarity = self._link(conn, article_id, found[0], found[1], page.body_text or "")
+        status = "new" if head == article_id else "duplicate"
+        return StoreOutcome(status, response_id, article_id, head, similarity)
+
+    def _find_head(
+        self, conn: Connection, article_id: int, keys: dedup.BodyKeys, body: str
+    ) -> tuple[int, float] | None:
+        """The head of the group this body belongs to (exact hash, then verified LSH candidate)."""
+        if keys.content_hash:
+            hit = conn.execute(
+                select(articles.c.id, articles.c.duplicate_of)
+                .where(articles.c.content_hash == keys.content_hash, articles.c.id != article_id)
+                .limit(1)
+            ).first()
+            if hit is not None:
+                return (hit.duplicate_of or hit.id, 1.0)
+        fp = keys.fingerprint
+        if fp is None:
+            return None
+        band_key = [k for _, k in dedup.band_keys(fp)]
+        cands = conn.execute(
+            select(articles.c.id, articles.c.duplicate_of, articles.c.fingerprint,
+                   articles.c.body_text)
+            .where(articles.c.id.in_(
+                select(article_bands.c.article_id)
+                .where(article_bands.c.key.in_(band_key), article_bands.c.article_id != article_id)
+                .distinct()
+                .limit(64)
+            ))
+        ).all()
+        ranked = sorted(
+            cands,
+            key=lambda r: -fp.estimate(dedup.Fingerprint.from_hex(r.fingerprint)),
+        )[:MAX_CANDIDATES]
+        best: tuple[int, float] | None = None
+        for r in ranked:
+            cmp = dedup.compare(body, r.body_text or "")
+            if cmp.same and (best is None or cmp.containment > best[1]):
+                best = (r.duplicate_of or r.id, cmp.containment)
+        return best
+
+    def _link(
+        self, conn: Connection, new_id: int, head_id: int, similarity: float, body: str
+    ) -> tuple[int, float | None]:
+        """Join `new_id` to `head_id`'s group, or make it the head of the whole group if better."""
+        cols = (articles.c.id, articles.c.is_mirror, articles.c.published_at,
+                articles.c.first_seen, articles.c.content_hash, articles.c.body_text)
+        members = conn.execute(
+            select(*cols).where((articles.c.id == head_id) | (articles.c.duplicate_of == head_id))
+        ).all()
+        me = conn.execute(select(*cols).where(articles.c.id == new_id)).one()
+        if _head_rank(me) >= _head_rank(min(members, key=_head_rank)):
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == new_id)
+                .values(duplicate_of=head_id, similarity=similarity)
+            )
+            return head_id, similarity
+        for m in members:  # the newcomer is the better head: every member points at it directly
+            sim = 1.0 if m.content_hash == me.content_hash else dedup.compare(
+                body, m.body_text or "").containment
+            conn.execute(
+                update(articles).where(articles.c.id == m.id)
+                .values(duplicate_of=new_id, similarity=sim)
+            )
+        conn.execute(
+            insert(article_events),
+            {"article_id": head_id, "at": _now(), "event": "relinked",
+             "detail": {"new_head": new_id}},
+        )
+        return new_id, None
+
+    # -- rejects without a response, fetch state ----------------------------------------------
+    def record_reject(
+        self, url: str, run_id: int | None, kind: str, reason: str | None,
+        detail: str | None = None, portal_id: str | None = None,
+    ) -> None:
+        """A failure with no response to keep (DNS, timeout, connection reset)."""
+        with self._write() as conn:
+            conn.execute(
+                insert(rejects),
+                {"url": url, "url_key": dedup.url_key(url), "portal_id": portal_id,
+                 "run_id": run_id, "kind": kind, "reason": reason, "detail": detail,
+                 "at": _now()},
+            )
+
+    def note_fetch_failure(self, url: str, kind: str, now: datetime | None = None) -> datetime:
+        """Count a failed fetch; returns when the URL is next due (exponential backoff, capped)."""
+        now = now or _now()
+        key = dedup.url_key(url)
+        with self._write() as conn:
+            attempts = conn.execute(
+                select(fetch_state.c.attempts).where(fetch_state.c.url_key == key)
+            ).scalar()
+            attempts = (attempts or 0) + 1
+            due = now + min(RETRY_BASE * 2 ** (attempts - 1), RETRY_MAX)
+            values = {"url": url, "last_kind": kind, "attempts": attempts, "last_try_at": now,
+                      "next_try_at": due}
+            if attempts == 1:
+                conn.execute(insert(fetch_state).values(url_key=key, **values))
+            else:
+                conn.execute(
+                    update(fetch_state).where(fetch_state.c.url_key == key).values(**values)
+                )
+        return due
+
+    def note_fetch_success(self, url: str) -> None:
+        """Forget the failure history of a URL that fetched fine."""
+        with self._write() as conn:
+            conn.execute(delete(fetch_state).where(fetch_state.c.url_key == dedup.url_key(url)))
+
+    def due_for_retry(self, url: str, now: datetime | None = None) -> bool:
+        """False while a failed URL is inside its backoff window."""
+        with self.read_engine.connect() as conn:
+            due = conn.execute(
+                select(fetch_state.c.next_try_at).where(fetch_state.c.url_key == dedup.url_key(url))
+            ).scalar()
+        return due is None or due <= (now or _now())
+
+    def get_channel_progress(self, portal_id: str, channel_url: str) -> dict | None:
+        """{'backfill_complete', 'last_page', 'updated_at'} for a list channel, or None."""
+        with self.read_engine.connect() as conn:
+            row = conn.execute(
+                select(channel_progress).where(
+                    channel_progress.c.portal_id == portal_id,
+                    channel_progress.c.channel_url == channel_url,
+                )
+            ).first()
+        if row is None:
+            return None
+        return {"backfill_complete": bool(row.backfill_complete), "last_page": row.last_page,
+                "updated_at": row.updated_at}
+
+    def set_channel_progress(
+        self, portal_id: str, channel_url: str, *, last_page: int, backfill_complete: bool
+    ) -> None:
+        """Remember how far back a channel's list pages have been read."""
+        values = {"last_page": last_page, "backfill_complete": backfill_complete,
+                  "updated_at": _now()}
+        where = and_(channel_progress.c.portal_id == portal_id,
+                     channel_progress.c.channel_url == channel_url)
+        with self._write() as conn:
+            if not conn.execute(update(channel_progress).where(where).values(**values)).rowcount:
+                conn.execute(
+                    insert(channel_progress).values(
+                        portal_id=portal_id, channel_url=channel_url, **values
+                    )
+                )
+
+    # -- known articles, removal, revisits ------------------------------------------------------
+    def is_known(self, url: str) -> bool:
+        """Whether an article with this URL identity (canonical, scheme-less) is archived."""
+        with self.read_engine.connect() as conn:
+            return conn.execute(
+                select(articles.c.id).where(articles.c.url_key == dedup.url_key(url))
+            ).first() is not None
+
+    def known_article_urls(self, portal_id: str) -> set[str]:
+        """Canonical URLs of the portal's archived articles."""
+        with self.read_engine.connect() as conn:
+            return set(conn.execute(
+                select(articles.c.canonical_url).where(articles.c.portal_id == portal_id)
+            ).scalars())
+
+    def mark_removed(self, url: str, when: datetime, reason: str) -> bool:
+        """Record that a portal took an article down (the row and its text stay)."""
+        with self._write() as conn:
+            article_id = conn.execute(
+                select(articles.c.id).where(articles.c.url_key == dedup.url_key(url))
+            ).scalar()
+            if article_id is None:
+                return False
+            conn.execute(update(articles).where(articles.c.id == article_id)
+                         .values(removed_at=when))
+            conn.execute(
+                insert(article_events),
+                {"article_id": article_id, "at": when, "event": "removed",
+                 "detail": {"reason": reason}},
+            )
+            return True
+
+    def articles_for_revisit(
+        self, portal_id: str, since: datetime
+    ) -> list[tuple[str, str | None, str | None]]:
+        """(url, ETag, Last-Modified) of articles first seen since `since` and not removed.
+
+        Recent articles are the ones portals still edit; the validators allow conditional GETs.
+        Stalest (least recently seen) first.
+        """
+        with self.read_engine.connect() as conn:
+            rows = conn.execute(
+                select(articles.c.url, responses.c.etag, responses.c.last_modified)
+                .select_from(articles.outerjoin(responses,
+                                                responses.c.id == articles.c.response_id))
+                .where(articles.c.portal_id == portal_id, articles.c.removed_at.is_(None),
+                       articles.c.first_seen >= since)
+                .order_by(articles.c.last_seen, articles.c.id)
+            ).all()
+        return [(r.url, r.etag, r.last_modified) for r in rows]
+
+    # -- reprocess -----------------------------------------------------------------------------
+    def iter_responses(
+        self, portal_id: str | None = None, chunk: int = 200
+    ) -> Iterator[tuple[int, RawResponse]]:
+        """Every stored response as fetched, oldest first, read in chunks (keyset paging)."""
+        last = 0
+        while True:
+            query = select(responses).where(responses.c.id > last).order_by(responses.c.id)
+            if portal_id is not None:
+                query = query.where(responses.c.portal_id == portal_id)
+            with self.read_engine.connect() as conn:
+                rows = conn.execute(query.limit(chunk)).all()
+            if not rows:
+                return
+            for r in rows:
+                yield r.id, RawResponse(
+                    url=r.url, status=r.status, headers=dict(r.headers),
+                    body=zlib.decompress(r.body), fetched_at=r.fetched_at,
+                    final_url=r.final_url, request_method=r.method,
+                    request_headers=dict(r.request_headers), request_body=r.request_body,
+                )
+            last = rows[-1].id
+
+    def apply_reprocessed(self, response_id: int, page: PageResult) -> StoreOutcome:
+        """Store a re-extraction of a stored response: updates (with a version) or creates."""
+        with self._write() as conn:
+            r = conn.execute(
+                select(responses.c.portal_id, responses.c.run_id, responses.c.url)
+                .where(responses.c.id == response_id)
+            ).one()
+            conn.execute(
+                update(responses).where(responses.c.id == response_id).values(
+                    kind=page.kind, reason=page.reason, encoding=page.encoding,
+                    encoding_reason=page.encoding_reason,
+                    encoding_confidence=page.encoding_confidence,
+                    replaced_bytes=page.replaced_bytes,
+                )
+            )
+            raw = RawResponse(url=r.url, status=page.status, headers={}, body=b"",
+                              fetched_at=_now())
+            entry = StoreEntry(raw, page, r.portal_id, r.run_id)
+            return self._apply_page(conn, entry, response_id, _now())
+
+    # -- small counts used by tests and the CLI -------------------------------------------------
+    def count(self, table: str) -> int:
+        with self.read_engine.connect() as conn:
+            return conn.execute(text(f"SELECT COUNT(*) FROM {_TABLES[table]}")).scalar_one()
+
+
+_TABLES = {t.name: t.name for t in (articles, responses, rejects, article_versions, media,
+                                    article_bands, runs, portals, article_events, fetch_state)}
+
+
+class _WriteTxn:
+    """Thread lock + one write transaction (+ the dedup advisory lock on PostgreSQL)."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.archive = archive
+
+    def __enter__(self) -> Connection:
+        self.archive._lock.acquire()
+        try:
+            self._ctx = self.archive.engine.begin()
+            conn = self._ctx.__enter__()
+        except BaseException:
+            self.archive._lock.release()
+            raise
+        if conn.dialect.name == "postgresql":
+            try:
+                conn.execute(select(func.pg_advisory_xact_lock(DEDUP_LOCK)))
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+        return conn
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._ctx.__exit__(*exc)
+        finally:
+            self.archive._lock.release()

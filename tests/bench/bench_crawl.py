@@ -1,0 +1,126 @@
+"""Crawl throughput and memory: govcrawl with all pipelines against a bare Scrapy spider.
+
+Run by hand: python tests/bench/bench_crawl.py [--sizes 5000 25000]
+Each size serves one simulated portal (中国长安网's dialect) with that many articles on
+loopback, politeness off. govcrawl crawls it as a user does (list pages, articles, decoding,
+repair, extraction, dedup, archive in SQLite); the bare spider fetches the same article URLs
+with no callback work and no pipelines. Each crawl runs in its own process, which reports its
+pages/s and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PORTAL = "changan"
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+        "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "LOG_LEVEL": "ERROR",
+        "GOVCRAWL_BACKOFF_MAX": 0}
+
+
+def worker_govcrawl(base_url: str, size: int, workdir: str) -> dict:
+    from govcrawl.crawl import run_portals
+    from govcrawl.portals.registry import parse_toml
+
+    os.environ["GOVCRAWL_DATABASE_URL"] = f"sqlite:///{workdir}/archive.db"
+    [portal], _ = parse_toml(Path(workdir, "portal.toml").read_text("utf-8"), "bench")
+    started = time.perf_counter()
+    [report] = run_portals([portal], {**FAST, "GOVCRAWL_LOG_DIR": f"{workdir}/logs"})
+    seconds = time.perf_counter() - started
+    pages = int(report.stats.get("response_received_count", 0))
+    stored = report.count("stored/new") + report.count("stored/duplicate")
+    return {"pages": pages, "seconds": seconds, "stored": stored}
+
+
+def worker_bare(base_url: str, size: int, workdir: str) -> dict:
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    urls = Path(workdir, "urls.txt").read_text("utf-8").split()
+
+    class Bare(scrapy.Spider):
+        name = "bare"
+
+        async def start(self):
+            for url in urls:
+                yield scrapy.Request(url, callback=self.parse)
+
+        def parse(self, response):
+            return None
+
+    process = CrawlerProcess({**FAST, "TELNETCONSOLE_ENABLED": False,
+                              "REMOTE_CONTROL_ENABLED": False})
+    crawler = process.create_crawler(Bare)
+    process.crawl(crawler)
+    started = time.perf_counter()
+    process.start()
+    seconds = time.perf_counter() - started
+    return {"pages": int(crawler.stats.get_value("response_received_count", 0)),
+            "seconds": seconds, "stored": 0}
+
+
+def run_worker(kind: str, base_url: str, size: int, workdir: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--base", base_url, "--size", str(size),
+         "--workdir", workdir], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 25000])
+    parser.add_argument("--worker")
+    parser.add_argument("--base")
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    if args.worker:
+        work = worker_govcrawl if args.worker == "govcrawl" else worker_bare
+        figures = work(args.base, args.size, args.workdir)
+        figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures))
+        return
+
+    from govcrawl.demo import simulator_declarations
+    from govcrawl.portals.registry import to_toml
+    from govcrawl.simulator import Simulator
+
+    print(f"{'articles':>9} {'crawler':<10} {'pages':>7} {'seconds':>8} {'pages/s':>8} "
+          f"{'peak MB':>8} {'stored':>7}")
+    results = {}
+    for size in args.sizes:
+        with Simulator(size=size, seed=1) as simulator, \
+                tempfile.TemporaryDirectory() as workdir:
+            base = simulator.url("/")
+            [portal] = [p for p in simulator_declarations(simulator) if p.id == f"sim_{PORTAL}"]
+            Path(workdir, "portal.toml").write_text(to_toml([portal]), "utf-8")
+            Path(workdir, "urls.txt").write_text(
+                "\n".join(a["url"] for a in simulator.iter_articles(PORTAL)), "utf-8")
+            for kind in ("bare", "govcrawl"):
+                figures = run_worker(kind, base, size, workdir)
+                results[(size, kind)] = figures
+                rate = figures["pages"] / figures["seconds"]
+                print(f"{size:>9} {kind:<10} {figures['pages']:>7} {figures['seconds']:>8.1f} "
+                      f"{rate:>8.0f} {figures['max_rss_mb']:>8.1f} {figures['stored']:>7}",
+                      flush=True)
+    for size in args.sizes:
+        ours, bare = results[(size, "govcrawl")], results[(size, "bare")]
+        ratio = (ours["pages"] / ours["seconds"]) / (bare["pages"] / bare["seconds"])
+        print(f"{size} articles: govcrawl runs at {ratio:.2f}x the bare spider's pages/s")
+    if len(args.sizes) >= 2:
+        small, large = min(args.sizes), max(args.sizes)
+        for kind in ("govcrawl", "bare"):
+            growth = results[(large, kind)]["max_rss_mb"] - results[(small, kind)]["max_rss_mb"]
+            print(f"{kind}: peak memory grows {growth:+.1f} MB from {small} to {large} articles")
+
+
+if __name__ == "__main__":
+    main()
