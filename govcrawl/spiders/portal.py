@@ -133,8 +133,23 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self):
         for start_url in self.portal.start_urls:
+            progress = self.archive.get_channel_progress(self.portal.id, start_url)
+            backfilling = self.full or progress is None or not progress["backfill_complete"]
+            resume = progress and progress.get("resume")
+            # The top of the channel is always read for new articles. On a channel whose
+            # backfill is unfinished, that top chain only looks for news and the backfill
+            # resumes from its saved request; on a first run the top chain is the backfill.
+            top_is_backfill = backfilling and not (resume and not self.full)
             for list_request in self.dialect.first_requests(self.portal, start_url):
+                list_request.context["backfill"] = top_is_backfill
                 yield self._list_request(list_request)
+            if backfilling and resume and not self.full:
+                self.logger.info("channel %s: resuming backfill at list page %s", start_url,
+                                 resume.get("page"))
+                yield self._list_request(ListRequest(
+                    url=resume["url"], channel=start_url, page=resume.get("page", 0),
+                    method=resume.get("method", "GET"), formdata=resume.get("formdata"),
+                    context={**resume.get("context", {}), "backfill": True}))
         if self.revisit_days:
             since = datetime.now(UTC) - timedelta(days=self.revisit_days)
             for url, etag, last_modified in self.archive.articles_for_revisit(
@@ -172,16 +187,33 @@ class PortalSpider(scrapy.Spider):
         page = self.dialect.parse_list(self.portal, list_request, _text(response),
                                        len(response.body))
         self.crawler.stats.inc_value("govcrawl/list_pages_ok")
+        backfill = list_request.context.get("backfill", False)
         if page.is_stub:
             self.crawler.stats.inc_value("govcrawl/list_stubs")
+            if backfill:
+                self._save_progress(list_request, None)
             return
         new_rows = [row for row in page.rows if self._wanted(row)]
         for row in new_rows:
             yield self._article_request(row.url, list_request.channel)
-        stop = self._stop_paging(list_request, page.rows, new_rows)
+        stop = self._stop_paging(list_request, page.rows, new_rows, backfill)
+        if backfill:  # saved before following, so a kill resumes at the next page
+            self._save_progress(list_request, page.next[0] if page.next else None)
         if not stop:
             for following in page.next:
+                following.context["backfill"] = backfill
                 yield self._list_request(following)
+
+    def _save_progress(self, current: ListRequest, following: ListRequest | None) -> None:
+        """Record the backfill's position; no following page means the channel is done."""
+        resume = None if following is None else {
+            "url": following.url, "page": following.page, "method": following.method,
+            "formdata": following.formdata,
+            "context": {k: v for k, v in following.context.items() if k != "backfill"},
+        }
+        self.archive.set_channel_progress(
+            self.portal.id, current.channel, last_page=current.page,
+            backfill_complete=following is None, resume=resume)
 
     def _wanted(self, row: ListingRow) -> bool:
         if not self.full and canonical_url(row.url) in self.known:
@@ -197,7 +229,7 @@ class PortalSpider(scrapy.Spider):
         return True
 
     def _stop_paging(self, list_request: ListRequest, rows: list[ListingRow],
-                     new_rows: list[ListingRow]) -> bool:
+                     new_rows: list[ListingRow], backfill: bool) -> bool:
         if self.max_pages is not None and list_request.page + 1 >= self.max_pages:
             return True
         if self.since and rows and all(r.date and date.fromisoformat(r.date) < self.since
@@ -205,7 +237,8 @@ class PortalSpider(scrapy.Spider):
             return True
         if self.since and self._old_streak.get(list_request.channel, 0) >= OLD_ROWS_BEFORE_STOP:
             return True
-        return bool(rows) and not new_rows and not self.full
+        # "Nothing new on this page" ends paging only outside a backfill.
+        return bool(rows) and not new_rows and not backfill
 
     def parse_article(self, response: Response):
         if response.meta.get("revisit"):

@@ -586,14 +586,15 @@ class Archive:
         if row is None:
             return None
         return {"backfill_complete": bool(row.backfill_complete), "last_page": row.last_page,
-                "updated_at": row.updated_at}
+                "updated_at": row.updated_at, "resume": row.resume}
 
     def set_channel_progress(
-        self, portal_id: str, channel_url: str, *, last_page: int, backfill_complete: bool
+        self, portal_id: str, channel_url: str, *, last_page: int, backfill_complete: bool,
+        resume: dict | None = None,
     ) -> None:
-        """Remember how far back a channel's list pages have been read."""
+        """Remember how far back a channel's list pages have been read, and where to go on."""
         values = {"last_page": last_page, "backfill_complete": backfill_complete,
-                  "updated_at": _now()}
+                  "updated_at": _now(), "resume": resume}
         where = and_(channel_progress.c.portal_id == portal_id,
                      channel_progress.c.channel_url == channel_url)
         with self._write() as conn:

@@ -226,6 +226,8 @@ channel_progress = Table(
     Column("backfill_complete", Boolean, nullable=False, default=False),
     Column("last_page", Integer, nullable=False, default=0),
     Column("updated_at", IsoTimestamp, nullable=False),
+    # The next list request of an unfinished backfill.
+    Column("resume", JSON(none_as_null=True), nullable=True),
 )
 
 fetch_state = Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -101,3 +102,25 @@ def test_scrapy_crawl_exit_status_for_a_dead_portal(site_factory, tmp_path):
                             env=site.env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "dead failed entirely" in result.stdout
+
+
+def test_an_interrupted_backfill_resumes_where_it_stopped(site_factory):
+    site = site_factory(size=100)  # 5 TRS list pages of 20
+    first = site.crawl("sim_spp", args=("-a", "max_pages=2"))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert site.sql("select count(*) from articles")[0][0] == 40
+    [(complete, last_page, resume)] = site.sql(
+        "select backfill_complete, last_page, resume from channel_progress")
+    assert (complete, last_page) == (0, 1)
+    assert json.loads(resume)["url"].endswith("/zdgz/index_2.shtml")
+    site.simulator.publish(2)  # news at the top while the backfill is unfinished
+    second = site.crawl("sim_spp")
+    assert second.returncode == 0, second.stderr[-2000:]
+    truth = sorted(a["url"] for a in site.simulator.iter_articles("spp"))
+    assert sorted(u for (u,) in site.sql("select url from articles")) == truth
+    assert site.sql("select backfill_complete, resume from channel_progress") == [(1, None)]
+    before = site.simulator.stats()["requests"]
+    third = site.crawl("sim_spp")
+    assert third.returncode == 0
+    assert "list pages 1," in third.stdout  # backfill done: the first page has nothing new
+    assert site.simulator.stats()["requests"] - before <= 2  # robots.txt and that page

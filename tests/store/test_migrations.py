@@ -1,0 +1,31 @@
+"""An archive made by an older govcrawl opens, upgraded, with today's code; data intact."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import text
+
+from govcrawl.store import db
+
+
+def test_an_archive_at_the_first_revision_is_upgraded_in_place(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db.make_engine(url)
+    config = db._alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(text("INSERT INTO portals (id, name, extra, updated_at) VALUES ('p', '甲', '{}', '2026-01-01T00:00:00+00:00')"))
+        conn.execute(text(
+            "INSERT INTO channel_progress (portal_id, channel_url, backfill_complete, "
+            "last_page, updated_at) VALUES ('p', 'http://x/', 0, 7, '2026-01-01T00:00:00+00:00')"))
+    engine.dispose()
+    archive = db.open_archive(url)
+    try:
+        progress = archive.get_channel_progress("p", "http://x/")
+        assert progress["last_page"] == 7 and progress["resume"] is None
+        with archive.read_engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == db.head_revision() != "0001"
+    finally:
+        archive.close()
