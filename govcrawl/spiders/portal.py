@@ -82,8 +82,10 @@ def portal_custom_settings(portal: Portal) -> dict[str, Any]:
         settings["ROBOTSTXT_OBEY"] = declared["robots"]
     if declared.get("tls") == "legacy":
         # Scrapy's context factory already sets OP_LEGACY_SERVER_CONNECT; old servers also
-        # need weak ciphers and protocol versions that OpenSSL's defaults refuse.
-        settings["DOWNLOADER_CLIENT_TLS_CIPHERS"] = "DEFAULT:@SECLEVEL=0"
+        # need protocol versions and ciphers below OpenSSL's default security level.
+        import govcrawl.tls  # noqa: F401  (names the deprecation it silences)
+
+        settings["DOWNLOADER_CLIENTCONTEXTFACTORY"] = "govcrawl.tls.LegacyTLSContextFactory"
         settings["DOWNLOAD_TLS_MIN_VERSION"] = "TLSv1.0"
     return settings
 

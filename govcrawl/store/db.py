@@ -11,8 +11,14 @@ write fails at once with "database is locked", ignoring busy_timeout.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
+import tempfile
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,9 +81,31 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
     return engine
 
 
+def _copy_tree(source: Traversable, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_dir():
+            if item.name != "__pycache__":
+                _copy_tree(item, target / item.name)
+        else:
+            (target / item.name).write_bytes(item.read_bytes())
+
+
+@functools.cache
+def _migrations_dir() -> Path:
+    """The migrations as real files: alembic lists and imports them by path, so when govcrawl
+    runs from a zip (a scrapyd egg) they are copied to a temporary directory once."""
+    if MIGRATIONS.is_dir():
+        return MIGRATIONS
+    scratch = Path(tempfile.mkdtemp(prefix="govcrawl-migrations-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    _copy_tree(resources.files("govcrawl.store") / "migrations", scratch / "migrations")
+    return scratch / "migrations"
+
+
 def _alembic_config() -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(_migrations_dir()))
     return cfg
 
 
