@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "demo",
     "simulator",
     "load_spill",
+    "portals",
+    "save_page",
 )
 
 

@@ -23,7 +23,8 @@ _GEO_RE = re.compile(
 )
 _SOFT404_RE = re.compile(
     r"(页面不存在|您访问的页面不存在|页面未找到|找不到(?:该|您要访问的)?页面|页面已删除|"
-    r"信息已删除|文章不存在|该信息不存在|404\s*(?:not\s*found|错误|页面)?|page not found)",
+    r"信息已删除|文章不存在|该信息不存在|(?<!\d)404(?!\d)\s*(?:not\s*found|错误|页面)?|"
+    r"page not found)",
     re.I,
 )
 _BINARY_TYPES = ("application/pdf", "application/zip", "application/msword", "image/",

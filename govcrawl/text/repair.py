@@ -114,6 +114,8 @@ def repair_gbk_garble(text: str) -> tuple[str, int, int]:
                 results.add((bytes((trail,)) + run).decode("gbk"))
             except UnicodeDecodeError:
                 continue
+        if len(results) > 1:  # two lost bytes fit the reading: keep the one that reads as text
+            results = {r for r in results if common_share(r) == 1.0}
         if len(results) != 1:  # no provable repair: leave it, it is reported as unrepaired
             return match[0]
         repaired += 1
@@ -134,7 +136,9 @@ def strip_pinyin(text: str) -> tuple[str, int]:
     toned = sum(1 for m in matches if _is_toned(m["py"]))
     toneless = len(matches) - toned
     han = max(1, len(re.findall(rf"[{HAN}]", text)))
-    keep_toneless = toneless * 100 / han < TONELESS_MIN_DENSITY and toneless < 3
+    # Toneless groups go when they are dense (format B) or sit among tone-marked ones
+    # (format A writes neutral-tone syllables such as 子(zi) without a mark).
+    keep_toneless = toneless * 100 / han < TONELESS_MIN_DENSITY and toneless < 3 and toned < 3
     removed = 0
 
     def drop(match: re.Match[str]) -> str:

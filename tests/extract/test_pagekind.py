@@ -44,3 +44,10 @@ def test_content_kinds() -> None:
                             has_byline=False, body_size=900, title="提示",
                             text="对不起，您访问的页面不存在！")
     assert (soft.kind, soft.reason) == ("error", "soft-404")
+
+
+def test_a_number_containing_404_is_not_a_soft_404():
+    from govcrawl.extract.pagekind import _SOFT404_RE
+
+    assert not _SOFT404_RE.search("全年查获非法砂石4044余吨，罚款14040元")
+    assert _SOFT404_RE.search("404 页面")

@@ -9,6 +9,7 @@ from factory import T0, entry
 from sqlalchemy import text
 
 from govcrawl.store import ArchiveError, open_archive, query
+from govcrawl.store.db import head_revision
 
 pytestmark = pytest.mark.postgres
 
@@ -63,7 +64,8 @@ def test_refuses_newer_archive(pg_url) -> None:
     with pytest.raises(ArchiveError, match="newer than this govcrawl"):
         open_archive(pg_url)
     with arc.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = :head"),
+                     {"head": head_revision()})
     arc.close()
 
 

@@ -162,3 +162,13 @@ def test_repair_never_raises(text):
 def test_repair_never_raises_on_garble_shaped_text(text):
     result = repair_document(text)
     assert isinstance(result.text, str)
+
+
+def test_when_two_lost_bytes_fit_the_reading_the_one_that_reads_as_text_wins():
+    # 碜 and 眈 both read chěn after 卷's trail byte; only 宗隨 is text.
+    assert repair_gbk_garble("电子卷?chěn)陔S案同步生成") == ("电子卷宗隨案同步生成", 1, 0)
+
+
+def test_neutral_tone_groups_go_with_the_tone_marked_ones():
+    text = "電(diàn)子(zi)卷宗隨(suí)案同步生(shēng)成"
+    assert strip_pinyin(text) == ("電子卷宗隨案同步生成", 4)
