@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
+from scrapy import Request
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.http.request import NO_CALLBACK
+from scrapy.pipelines.files import FilesPipeline
 
 from govcrawl.items import CrawledPage
 from govcrawl.store import spill
@@ -149,3 +152,36 @@ class ArchivePipeline:
 
 def _json_safe(stats: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in stats.items()}
+
+
+class MediaFilesPipeline(FilesPipeline):
+    """Download an article's attachments and images (off unless GOVCRAWL_FETCH_MEDIA).
+
+    Files go to FILES_STORE (default output/media) and their path is recorded on the
+    article's media rows. Each file is capped at GOVCRAWL_MEDIA_MAXSIZE bytes (default
+    20 MiB): a larger one is not stored and its media row keeps no path.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("GOVCRAWL_FETCH_MEDIA"):
+            raise NotConfigured("GOVCRAWL_FETCH_MEDIA is off")
+        pipeline = super().from_crawler(crawler)
+        pipeline.max_size = crawler.settings.getint("GOVCRAWL_MEDIA_MAXSIZE", 20 * 1024 * 1024)
+        return pipeline
+
+    def get_media_requests(self, item, info):
+        if not isinstance(item, CrawledPage) or item.kind != "article":
+            return []
+        return [Request(media.url, callback=NO_CALLBACK,
+                        meta={"download_maxsize": self.max_size, "download_warnsize": 0})
+                for media in item.media]
+
+    def item_completed(self, results, item, info):
+        paths = {result["url"]: result["path"] for ok, result in results if ok}
+        for media in item.media:
+            media.path = paths.get(media.url)
+        fetched = sum(1 for media in item.media if media.path)
+        self.crawler.stats.inc_value("govcrawl/media_stored", fetched)
+        self.crawler.stats.inc_value("govcrawl/media_not_stored", len(item.media) - fetched)
+        return item

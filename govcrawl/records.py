@@ -18,6 +18,7 @@ class Media:
     url: str
     kind: str  # "attachment" or "image"
     text: str | None = None  # link text or caption
+    path: str | None = None  # the downloaded file under FILES_STORE, when media are fetched
 
 
 @dataclass

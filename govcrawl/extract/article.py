@@ -628,11 +628,28 @@ def body_lines(lines: Iterable[str], to_match: Callable[[str], str]) -> BodyResu
     return out
 
 
+_CHROME_BLOCK_RE = re.compile(r"foot|bottom|copyright|banquan|nav|menu|friend|link|share",
+                              re.I)
+
+
+def _attachment_links_after(container: etree._Element) -> list[etree._Element]:
+    """Attachment links after the body (a 附件 list below the text), but not in page chrome."""
+    found = []
+    for anchor in container.xpath("following::a[@href]"):
+        if not ATTACH_EXT_RE.search(anchor.get("href") or ""):
+            continue
+        chrome = any(_CHROME_BLOCK_RE.search(f"{a.get('id', '')} {a.get('class', '')}")
+                     for a in anchor.iterancestors())
+        if not chrome:
+            found.append(anchor)
+    return found
+
+
 def extract_media(container: etree._Element, base_url: str) -> list[Media]:
-    """Attachments and images inside the body container, as absolute URLs."""
+    """Images and attachments of the body container, plus attachments listed after it."""
     media: list[Media] = []
     seen: set[str] = set()
-    for el in container.iter("a", "img"):
+    for el in [*container.iter("a", "img"), *_attachment_links_after(container)]:
         if el.tag == "a":
             href = (el.get("href") or "").strip()
             if not href or href.startswith(("javascript:", "mailto:", "#")):

@@ -163,6 +163,11 @@ class PortalSpider(scrapy.Spider):
                     headers["If-Modified-Since"] = last_modified
                 yield self._article_request(url, None, revisit=True, headers=headers)
 
+    def closed(self, reason: str) -> None:
+        """After the pipelines have recorded the run's end: release the archive."""
+        if self.archive is not None:
+            self.archive.close()
+
     def _list_request(self, list_request: ListRequest) -> scrapy.Request:
         meta = {"handle_httpstatus_all": True, "list_request": list_request}
         if list_request.method == "POST":

@@ -301,8 +301,8 @@ class Archive:
                 "response_id": resp_ids[i]})
             band_rows += [{"band": b, "key": key, "article_id": ids[i]}
                           for b, key in enumerate(bands[i])]
-            media_rows += [{"article_id": ids[i], "url": m.url, "kind": m.kind, "text": m.text}
-                           for m in e.page.media]
+            media_rows += [{"article_id": ids[i], "url": m.url, "kind": m.kind, "text": m.text,
+                            "path": m.path} for m in e.page.media]
         conn.execute(insert(articles), rows)
         if band_rows:
             conn.execute(insert(article_bands), band_rows)
@@ -429,8 +429,8 @@ class Archive:
         if items:
             conn.execute(
                 insert(media),
-                [{"article_id": article_id, "url": m.url, "kind": m.kind, "text": m.text}
-                 for m in items],
+                [{"article_id": article_id, "url": m.url, "kind": m.kind, "text": m.text,
+                  "path": m.path} for m in items],
             )
 
     def _insert_new(

@@ -71,7 +71,9 @@ def site_factory(tmp_path):
     sites = []
 
     def factory(size: int = 8, faults: str = "", seed: int = 3) -> CrawlSite:
-        site = make_site(tmp_path, size, faults, seed)
+        workdir = tmp_path / f"site{len(sites)}"  # each site its own archive and logs
+        workdir.mkdir()
+        site = make_site(workdir, size, faults, seed)
         sites.append(site)
         return site
 
