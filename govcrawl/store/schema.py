@@ -142,7 +142,8 @@ articles = Table(
     Column("source", Text),
     Column("author", Text),
     Column("editor", Text),
-    Column("published_at", Text),  # as extracted: "2022-05-10" or "2022-05-10T10:23:00+08:00"
+    # As extracted: "2022-05-10" or "2022-05-10T10:23:00+08:00".
+    Column("published_at", Text, index=True),
     Column("published_precision", Text),
     Column("body_text", Text),
     Column("body_original", Text),

@@ -29,3 +29,20 @@ def test_an_archive_at_the_first_revision_is_upgraded_in_place(tmp_path):
         assert version == db.head_revision() != "0001"
     finally:
         archive.close()
+
+
+def test_the_migrations_build_exactly_the_tables_schema_py_declares(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from govcrawl.store.schema import metadata
+
+    archive = db.open_archive(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with archive.read_engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        archive.close()
+    # The FTS5 shadow tables exist only in migrations: SQLAlchemy cannot declare them.
+    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("articles_fts"))]
+    assert diff == []

@@ -1,0 +1,110 @@
+"""The notebook API: read an archive as plain dicts (or a pandas DataFrame) without SQL.
+
+    import govcrawl.api as gc
+    arc = gc.open()                      # $GOVCRAWL_DATABASE_URL or output/govcrawl.db
+    for a in arc.articles(portal="spp", since="2024-01-01", search="扫黑除恶", limit=None):
+        print(a["published_at"], a["title"])
+
+Filters are those of `govcrawl query` (see `govcrawl.store.read.Filters`); dates may be given
+as `datetime.date` or "YYYY-MM-DD".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from govcrawl.store import open_archive
+from govcrawl.store import query as _query
+from govcrawl.store import read as _read
+
+__all__ = ["ArchiveReader", "open"]
+
+
+def _filters(filters: dict[str, Any]) -> _read.Filters:
+    """Filters from keyword arguments; unknown names and bad values raise ValueError/TypeError."""
+    values = dict(filters)
+    for name in ("since", "until"):
+        value = values.get(name)
+        if isinstance(value, str):
+            values[name] = _read.parse_day(value, name)
+        elif value is not None and not isinstance(value, date):
+            raise TypeError(f"{name}: expected a date or 'YYYY-MM-DD', got {value!r}")
+    return _read.Filters(**values)
+
+
+class ArchiveReader:
+    """Read access to one archive; use as a context manager or call `close()`."""
+
+    def __init__(self, url: str | None = None) -> None:
+        _read.require_existing(url)
+        self._archive = open_archive(url)
+        self.url = self._archive.url
+
+    def close(self) -> None:
+        self._archive.close()
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def portals(self) -> list[dict[str, Any]]:
+        """Per-portal statistics (articles, duplicates, rejects by kind, dates, last run)."""
+        return _read.portal_stats(self._archive)
+
+    def articles(self, *, body: bool = False, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Article records matching `filters` (portal, province, source, author, editor, since,
+        until, search, edited, removed, collapse, sort, limit — default 50, None for all).
+        `body=True` adds body_text, body_original and byline_raw."""
+        f = _filters(filters)
+        if f.portal is not None and f.portal not in _read.known_portals(self._archive):
+            raise ValueError(f"unknown portal {f.portal!r}")
+        return _read.iter_articles(self._archive, f, body=body)
+
+    def get(self, id_or_url: int | str) -> dict[str, Any]:
+        """One article in full (fields with provenance, versions, group, raw response metadata);
+        KeyError if the archive has no such article."""
+        try:
+            return _read.show_article(self._archive, id_or_url)
+        except _read.NotFound as exc:
+            raise KeyError(str(exc)) from None
+
+    def group(self, id: int) -> list[dict[str, Any]]:
+        """The syndication group of an article: its head first, then copies by date."""
+        group = _query.group_of(self._archive, id)
+        if group is None:
+            raise KeyError(f"no article {id!r} in the archive")
+        return [{"id": m.id, "portal": m.portal_id, "url": m.url, "title": m.title,
+                 "published_at": m.published_at, "similarity": m.similarity,
+                 "is_mirror": m.is_mirror, "head": i == 0}
+                for i, m in enumerate([group.head, *group.copies])]
+
+    def search(self, text: str, limit: int | None = 50, **filters: Any) -> list[dict[str, Any]]:
+        """Articles whose title or body contains `text` (any length, either script)."""
+        return list(self.articles(search=text, limit=limit, **filters))
+
+    def dataframe(self, *, body: bool = False, **filters: Any) -> Any:
+        """The selected articles as a pandas DataFrame (needs pandas; all rows by default)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "ArchiveReader.dataframe() needs pandas, which is not installed: "
+                "pip install pandas (or use .articles(), which returns plain dicts)") from None
+        filters.setdefault("limit", None)
+        columns = list(_read.RECORD_KEYS) + (list(_read.BODY_KEYS) if body else [])
+        return pd.DataFrame.from_records(list(self.articles(body=body, **filters)),
+                                         columns=columns)
+
+
+def open(url: str | None = None) -> ArchiveReader:
+    """Open the archive at `url` ($GOVCRAWL_DATABASE_URL or output/govcrawl.db by default).
+
+    Raises FileNotFoundError for a missing SQLite file (reading never creates an archive) and
+    `govcrawl.store.ArchiveError` for a file that is not (or is a newer) govcrawl archive.
+    """
+    return ArchiveReader(url)
+

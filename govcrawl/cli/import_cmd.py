@@ -1,0 +1,71 @@
+"""`govcrawl import PATH... [--warc]`: saved pages or WARC files into the archive, as a crawl.
+
+Each response goes through extract_page and Archive.store_batch, attributed to the declared
+portal whose allowed_domains hold its host (else to `unknown`); already archived responses
+(same URL, same bytes) are skipped, so re-importing adds nothing. One `import` run row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from govcrawl.cli import UsageError
+from govcrawl.cli.query import add_database_arg, end_progress, open_for, progress_printer
+
+ORDER = ("new", "duplicate", "updated", "unchanged", "reject", "skipped")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import", help="import saved pages (with <stem>.json sidecars) or WARC files",
+        description="Import saved pages (raw bytes; a <stem>.json sidecar gives url, status, "
+                    "headers and optionally fetched_at) or, with --warc, the response records "
+                    "of WARC files. Folders are read for page files (or *.warc, *.warc.gz).")
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    parser.add_argument("--warc", action="store_true", help="the inputs are WARC files")
+    add_database_arg(parser)
+    parser.set_defaults(func=run)
+
+
+def _looks_like_warc(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return head.startswith((b"WARC/", b"\x1f\x8b"))
+
+
+def summary(counts: dict[str, int]) -> str:
+    keys = [k for k in ORDER if k in counts] + sorted(set(counts) - set(ORDER))
+    return ", ".join(f"{k} {counts[k]}" for k in keys) or "nothing"
+
+
+def run(args: argparse.Namespace) -> int:
+    from warcio.exceptions import ArchiveLoadFailed
+
+    from govcrawl import ingest
+    from govcrawl.portals.registry import load_registry
+
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+        if args.warc and path.is_file() and not _looks_like_warc(path):
+            raise UsageError(f"{path}: not a WARC file")
+    resolver = ingest.PortalResolver(load_registry().portals.values())
+    archive = open_for(args.database, create=True)
+    show = progress_printer()
+    with archive:
+        try:
+            if args.warc:
+                report = ingest.import_warcs(archive, paths, resolver, show)
+            else:
+                report = ingest.import_saved_pages(archive, paths, resolver, show)
+        except ArchiveLoadFailed as exc:
+            end_progress()
+            raise UsageError(f"not a readable WARC: {str(exc).splitlines()[0]}") from None
+    end_progress()
+    for error in report.errors:
+        print(f"govcrawl import: {error}", file=sys.stderr)
+    print(f"import (run {report.run_id}): {summary(report.counts)}")
+    return 1 if report.errors else 0
