@@ -52,7 +52,10 @@ GOVCRAWL_BATCH_SIZE = int(_env("BATCH_SIZE", "100"))
 GOVCRAWL_BATCH_SECONDS = float(_env("BATCH_SECONDS", "2.0"))
 GOVCRAWL_FETCH_MEDIA = _env("FETCH_MEDIA", "false").lower() in ("1", "true", "yes")
 
+GOVCRAWL_MEDIA_MAXSIZE = int(_env("MEDIA_MAXSIZE", str(20 * 1024 * 1024)))
+FILES_STORE = _env("FILES_STORE", "output/media")
 ITEM_PIPELINES = {
+    "govcrawl.pipelines.MediaFilesPipeline": 300,  # off unless GOVCRAWL_FETCH_MEDIA
     "govcrawl.pipelines.ArchivePipeline": 800,
 }
 EXTENSIONS = {
@@ -72,3 +75,9 @@ FEED_EXPORT_FIELDS = EXPORT_FIELDS
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+
+# Scale-out (docs/scale-out.md): with GOVCRAWL_REDIS_URL, workers share one crawl through Redis.
+if os.environ.get("GOVCRAWL_REDIS_URL"):
+    from govcrawl.distributed import redis_settings
+
+    globals().update(redis_settings(os.environ["GOVCRAWL_REDIS_URL"], globals()))

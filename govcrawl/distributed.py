@@ -1,0 +1,652 @@
+"""Scale-out: many worker processes share one crawl through Redis (scrapy-redis).
+
+Switched on by GOVCRAWL_REDIS_URL (settings.py then merges `redis_settings`); without it this
+module is never imported and nothing imports redis. The archive (GOVCRAWL_DATABASE_URL, on
+PostgreSQL for several workers) stays the record of truth; Redis holds only work in progress.
+
+Keys per crawl, all under `<prefix>:<spider>:` (GOVCRAWL_REDIS_PREFIX, default "govcrawl"):
+  requests   scrapy-redis priority queue (scrapy-redis serialisation)
+  dupefilter fingerprints of requests seen in this crawl (compact 8-byte digests)
+  ledger     requests taken from the queue and not yet confirmed: id -> owner, request
+  attempts   recovery count per request fingerprint (bounded by GOVCRAWL_RECOVER_ATTEMPTS)
+  lost       requests given up after too many recoveries: fingerprint -> URL
+  crawl      started_at, state (running/done), counters
+  workers    worker id -> heartbeat (state, idle_since, beat)
+
+Why a ledger: scrapy-redis removes a request from Redis when a worker takes it, so a killed
+worker's in-flight requests would be lost. Taking a request records it in the ledger in the same
+Lua script; the entry is released when the request's outcome is durable (its children are queued,
+or its page is in the archive). When every live worker has been idle for GOVCRAWL_IDLE_SECONDS,
+one of them reconciles: entries whose URL the archive holds are released, the rest re-queued
+(dont_filter). Only then is the crawl done, its queue, fingerprints and ledger deleted (that is
+what bounds Redis), and the workers stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import socket
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
+from scrapy_redis import picklecompat
+from scrapy_redis.connection import get_redis, get_redis_from_settings
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+from govcrawl import dedup
+
+logger = logging.getLogger(__name__)
+
+LEDGER_META = "govcrawl_ledger"  # request.meta: the ledger entry this request continues
+DEFAULT_PREFIX = "govcrawl"
+TICK_SECONDS = 1.0
+CLOCK_SLACK = timedelta(minutes=5)  # archive rows this much older than the crawl still count
+DONE_TTL = 3600  # a finished crawl's summary stays this long (workers that start late exit)
+
+# scrapy-redis 0.9.1 under Scrapy 2.13+: its scheduler passes `spider=` to the stats collector
+# and calls Spider.log(), both deprecated. Ignored by name, for scrapy_redis modules only.
+SCRAPY_REDIS_WARNINGS = (
+    r"Passing a 'spider' argument to StatsCollector\.\w+\(\) is deprecated",
+    r"Spider\.log\(\) is deprecated",
+)
+
+# Pop the best request and record it in the ledger atomically (a kill between the two would
+# lose it). KEYS: queue, ledger, id counter; ARGV: owner. Returns {id, request} or nil.
+_POP = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #r == 0 then return nil end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+local id = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[2], id, ARGV[1] .. '\\n' .. r[1])
+return {id, r[1]}
+"""
+
+# Heartbeat: record the worker and keep the crawl's keys alive, unless the crawl is done (its
+# summary then keeps its short expiry). KEYS: workers, crawl, then the keys to keep alive.
+_BEAT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('HGET', KEYS[2], 'state') == 'done' then return 0 end
+for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+return 1
+"""
+
+
+# -- settings --------------------------------------------------------------------------------------
+def redis_settings(url: str, base: Mapping[str, Any] | None = None,
+                   env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The Scrapy settings that run the portal spiders on the shared Redis scheduler."""
+    base = base or {}
+    env = os.environ if env is None else env
+    prefix = env.get("GOVCRAWL_REDIS_PREFIX", DEFAULT_PREFIX)
+    return {
+        "REDIS_URL": url,
+        "SCHEDULER": "govcrawl.distributed.Scheduler",
+        "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_CLASS": "govcrawl.distributed.LedgerQueue",
+        "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
+        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
+        "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
+        "GOVCRAWL_REDIS_PREFIX": prefix,
+        "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
+        "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", "15")),
+        "GOVCRAWL_PROGRESS_SECONDS": float(env.get("GOVCRAWL_PROGRESS_SECONDS", "30")),
+        "GOVCRAWL_RECOVER_ATTEMPTS": int(env.get("GOVCRAWL_RECOVER_ATTEMPTS", "3")),
+        "GOVCRAWL_REDIS_TTL": int(env.get("GOVCRAWL_REDIS_TTL", str(3 * 86400))),
+        "EXTENSIONS": {**base.get("EXTENSIONS", {}), "govcrawl.distributed.Coordinator": 120},
+        "SPIDER_MIDDLEWARES": {**base.get("SPIDER_MIDDLEWARES", {}),
+                               "govcrawl.distributed.LedgerMiddleware": 950},
+    }
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Redis keys of one spider's crawl."""
+
+    prefix: str
+    spider: str
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return f"{self.prefix}:{self.spider}:{name}"
+
+    def all(self) -> list[str]:
+        return [getattr(self, n) for n in ("requests", "dupefilter", "ledger", "ledger_id",
+                                           "attempts", "lost", "crawl", "workers", "lock")]
+
+
+def fingerprint(request: scrapy.Request) -> bytes:
+    """8 bytes of SHA-1 over method, canonical URL and body (scrapy-redis hashes the same
+    fields, as 40 hex characters): a third of the memory, collisions ~1e-8 at 1M URLs."""
+    from w3lib.url import canonicalize_url
+
+    data = json.dumps({"method": request.method, "url": canonicalize_url(request.url),
+                       "body": (request.body or b"").hex()}, sort_keys=True)
+    return hashlib.sha1(data.encode()).digest()[:8]
+
+
+def redis_now(server) -> float:
+    """Redis server time: one clock for heartbeats of workers on different machines."""
+    seconds, micros = server.time()
+    return seconds + micros / 1e6
+
+
+# -- scheduler, queue, dupefilter ------------------------------------------------------------------
+class CompactDupeFilter(RFPDupeFilter):
+    """scrapy-redis's Redis set of fingerprints, with 8-byte binary members."""
+
+    def request_fingerprint(self, request: scrapy.Request) -> bytes:  # type: ignore[override]
+        return fingerprint(request)
+
+    def close(self, reason: str = "") -> None:
+        """Keep the set: it is shared by the crawl's workers (deleted when the crawl is done)."""
+
+
+class LedgerQueue(PriorityQueue):
+    """scrapy-redis's priority queue; taking a request records it in the crawl's ledger."""
+
+    owner = ""
+
+    def __init__(self, server, spider, key, serializer=None) -> None:
+        super().__init__(server, spider, key, serializer or picklecompat)
+        self.keys = keys_for(spider.settings, spider.name)
+        self._pop = server.register_script(_POP)
+        self.owner = worker_id(spider.name)
+
+    def push_many(self, requests: Iterable[scrapy.Request], release: Iterable[bytes] = ()
+                  ) -> None:
+        """Queue requests and release ledger entries in one transaction (a hand-over)."""
+        pipe = self.server.pipeline(transaction=True)
+        for request in requests:
+            request.meta.pop(LEDGER_META, None)
+            pipe.execute_command("ZADD", self.key, -request.priority,
+                                 self._encode_request(request))
+        for entry in release:
+            pipe.hdel(self.keys.ledger, entry)
+        pipe.execute()
+
+    def push(self, request: scrapy.Request) -> None:
+        previous = request.meta.get(LEDGER_META)
+        self.push_many([request], [previous] if previous else [])
+
+    def pop(self, timeout: int = 0) -> scrapy.Request | None:
+        found = self._pop(keys=[self.key, self.keys.ledger, self.keys.ledger_id],
+                          args=[self.owner])
+        if not found:
+            return None
+        entry, data = found
+        request = self._decode_request(data)
+        request.meta[LEDGER_META] = str(entry).encode()
+        return request
+
+
+class Scheduler(RedisScheduler):
+    """scrapy-redis's scheduler with the ledger hand-over for requests seen before."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        for message in SCRAPY_REDIS_WARNINGS:
+            warnings.filterwarnings("ignore", message=message,
+                                    category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
+        return super().from_crawler(crawler)
+
+    def enqueue_request(self, request: scrapy.Request) -> bool:
+        queued = super().enqueue_request(request)
+        previous = request.meta.get(LEDGER_META)
+        if not queued and previous:  # a redirect or retry to a URL already handled: done
+            self.server.hdel(self.queue.keys.ledger, previous)
+        return queued
+
+
+# -- per-crawl state (pure core + thin Redis helpers) ----------------------------------------------
+def keys_for(settings, spider: str) -> Keys:
+    return Keys(settings.get("GOVCRAWL_REDIS_PREFIX", DEFAULT_PREFIX), spider)
+
+
+def worker_id(spider: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{spider}"
+
+
+def begin_crawl(server, keys: Keys, *, restart: bool = False) -> bool:
+    """Start a crawl unless one is running (or, without restart, finished recently).
+
+    A new crawl forgets the previous one's leftovers; returns whether this call started it.
+    """
+    with server.pipeline(transaction=True) as pipe:
+        pipe.watch(keys.crawl)
+        state = pipe.hget(keys.crawl, "state")
+        if state is not None and (state == b"running" or not restart):
+            pipe.reset()
+            return False
+        started = datetime.now(UTC).isoformat()
+        pipe.multi()
+        pipe.delete(*[k for k in keys.all() if k != keys.workers])
+        pipe.hset(keys.crawl, mapping={"state": "running", "started_at": started})
+        try:
+            pipe.execute()
+        except Exception as exc:  # WatchError: another process started it first
+            if type(exc).__name__ == "WatchError":
+                return False
+            raise
+    return True
+
+
+def crawl_info(server, keys: Keys) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in server.hgetall(keys.crawl).items()}
+
+
+def crawl_started(server, keys: Keys) -> datetime:
+    started = server.hget(keys.crawl, "started_at")
+    return datetime.fromisoformat(started.decode()) if started else datetime.now(UTC)
+
+
+@dataclass
+class WorkerState:
+    state: str
+    idle_since: float | None
+    beat: float
+
+
+def live_workers(server, keys: Keys, timeout: float, now: float | None = None
+                 ) -> dict[str, WorkerState]:
+    """Workers whose heartbeat is fresher than `timeout` seconds (by the Redis clock)."""
+    now = redis_now(server) if now is None else now
+    live = {}
+    for wid, raw in server.hgetall(keys.workers).items():
+        state = WorkerState(**json.loads(raw))
+        if now - state.beat < timeout:
+            live[wid.decode()] = state
+    return live
+
+
+def all_quiet(workers: Mapping[str, WorkerState], now: float, idle_seconds: float) -> bool:
+    """Every live worker idle for at least idle_seconds: nobody can queue anything new."""
+    return bool(workers) and all(
+        w.state == "idle" and w.idle_since is not None and now - w.idle_since >= idle_seconds
+        for w in workers.values())
+
+
+def archived_since(archive, url_keys: Iterable[str], since: datetime) -> set[str]:
+    """URL keys with a response or a reject in the archive since `since` (durable outcomes)."""
+    from sqlalchemy import select, union
+
+    from govcrawl.store.schema import rejects, responses
+
+    wanted = sorted(set(url_keys))
+    found: set[str] = set()
+    with archive.read_engine.connect() as conn:
+        for i in range(0, len(wanted), 1000):
+            chunk = wanted[i:i + 1000]
+            query = union(
+                select(responses.c.url_key).where(responses.c.url_key.in_(chunk),
+                                                  responses.c.fetched_at >= since),
+                select(rejects.c.url_key).where(rejects.c.url_key.in_(chunk),
+                                                rejects.c.at >= since))
+            found.update(conn.execute(query).scalars())
+    return found
+
+
+@dataclass
+class Recovery:
+    """What one reconciliation did."""
+
+    confirmed: int = 0  # ledger entries whose outcome the archive holds
+    requeued: int = 0
+    lost: list[str] = field(default_factory=list)
+    skipped: int = 0  # in flight at a live, busy worker
+
+    @property
+    def settled(self) -> bool:
+        return self.requeued == 0 and self.skipped == 0
+
+
+def reconcile(server, spider: scrapy.Spider, archive, *, busy_owners: Iterable[str] = (),
+              max_attempts: int = 3) -> Recovery:
+    """Settle the ledger: release entries the archive confirms, re-queue the others."""
+    keys = keys_for(spider.settings, spider.name)
+    queue = LedgerQueue(server, spider, keys.requests)
+    busy = {o.encode() for o in busy_owners}
+    entries: list[tuple[bytes, scrapy.Request]] = []
+    out = Recovery()
+    for entry, raw in server.hgetall(keys.ledger).items():
+        owner, _, data = raw.partition(b"\n")
+        if owner in busy:
+            out.skipped += 1
+            continue
+        entries.append((entry, queue._decode_request(data)))
+    since = crawl_started(server, keys) - CLOCK_SLACK
+    done = archived_since(archive, (dedup.url_key(r.url) for _, r in entries), since)
+    for entry, request in entries:
+        if dedup.url_key(request.url) in done:
+            server.hdel(keys.ledger, entry)
+            out.confirmed += 1
+            continue
+        fp = fingerprint(request)
+        if server.hincrby(keys.attempts, fp, 1) > max_attempts:
+            server.hset(keys.lost, fp, request.url)
+            server.hdel(keys.ledger, entry)
+            out.lost.append(request.url)
+            continue
+        request = request.replace(dont_filter=True)
+        queue.push_many([request], [entry])
+        out.requeued += 1
+    if out.requeued or out.confirmed or out.lost:
+        server.hincrby(keys.crawl, "requeued", out.requeued)
+        server.hincrby(keys.crawl, "confirmed_by_recovery", out.confirmed)
+        server.hincrby(keys.crawl, "lost", len(out.lost))
+    return out
+
+
+def finish_crawl(server, keys: Keys) -> bool:
+    """Mark the crawl done and drop its bulky keys, if the queue and ledger are empty.
+
+    This is what bounds Redis: fingerprints live only as long as their crawl.
+    """
+    with server.pipeline(transaction=True) as pipe:
+        pipe.watch(keys.requests, keys.ledger)
+        if pipe.zcard(keys.requests) or pipe.hlen(keys.ledger):
+            pipe.reset()
+            return False
+        seen = pipe.scard(keys.dupefilter)
+        pipe.multi()
+        pipe.hset(keys.crawl, mapping={"state": "done", "seen": seen,
+                                       "finished_at": datetime.now(UTC).isoformat()})
+        pipe.delete(keys.requests, keys.dupefilter, keys.ledger, keys.ledger_id, keys.attempts)
+        for key in (keys.crawl, keys.lost, keys.workers):
+            pipe.expire(key, DONE_TTL)
+        pipe.execute()
+    return True
+
+
+def status(server, keys: Keys, timeout: float = 15.0) -> dict[str, Any]:
+    """Queue length, seen set size, ledger size, workers and crawl state, for display."""
+    workers = live_workers(server, keys, timeout)
+    info = crawl_info(server, keys)
+    return {
+        "spider": keys.spider, "state": info.get("state", "none"),
+        "started_at": info.get("started_at"), "queued": server.zcard(keys.requests),
+        "seen": server.scard(keys.dupefilter), "in_flight": server.hlen(keys.ledger),
+        "workers": len(workers),
+        "busy": sum(1 for w in workers.values() if w.state == "busy"),
+        "requeued": int(info.get("requeued", 0)), "lost": int(info.get("lost", 0)),
+        "redis_bytes": sum(server.memory_usage(k) or 0 for k in keys.all()),
+    }
+
+
+def status_line(s: Mapping[str, Any], stored: int | None = None) -> str:
+    line = (f"{s['spider']}: {s['state']}, queue {s['queued']}, seen {s['seen']}, in flight "
+            f"{s['in_flight']}, workers {s['workers']} ({s['busy']} busy), requeued "
+            f"{s['requeued']}, lost {s['lost']}, redis {s['redis_bytes'] / 1024:.0f} KiB")
+    return line if stored is None else f"{line}, stored articles {stored}"
+
+
+def stored_articles(archive, portal_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from govcrawl.store.schema import articles
+
+    with archive.read_engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(articles)
+                            .where(articles.c.portal_id == portal_id)).scalar_one()
+
+
+def server_from_url(url: str):
+    return get_redis(url=url, socket_timeout=30, socket_connect_timeout=30)
+
+
+def sum_stats(runs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Add up the numeric stats of a crawl's worker runs (assess judges the crawl as a whole)."""
+    total: dict[str, Any] = {}
+    for stats in runs:
+        for key, value in stats.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+            elif key not in total:
+                total[key] = value
+    return total
+
+
+# -- worker side: spider middleware + coordinator extension ----------------------------------------
+class LedgerMiddleware:
+    """Release a taken request once its output is durable; only the first worker yields starts.
+
+    A list page is done when its callback's requests are queued (they carry their own ledger
+    entries); a page that produced items is done when the archive holds it (the Coordinator
+    checks); a response that produced nothing is done at once.
+    """
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_start(self, start):
+        spider = self.crawler.spider
+        server = get_redis_from_settings(self.crawler.settings)
+        if not begin_crawl(server, keys_for(self.crawler.settings, spider.name)):
+            logger.info("%s: joining the crawl in Redis (not yielding start requests)",
+                        spider.name)
+            return
+        logger.info("%s: no crawl in Redis: this worker seeds it", spider.name)
+        async for item_or_request in start:
+            yield item_or_request
+
+    def process_spider_output(self, response, result):
+        produced = False
+        for out in result:
+            produced = produced or not isinstance(out, scrapy.Request)
+            yield out
+        self._done(response, produced)
+
+    async def process_spider_output_async(self, response, result):
+        produced = False
+        async for out in result:
+            produced = produced or not isinstance(out, scrapy.Request)
+            yield out
+        self._done(response, produced)
+
+    def _done(self, response, produced: bool) -> None:
+        coordinator = _coordinator(self.crawler)
+        request = response.request
+        entry = request.meta.get(LEDGER_META) if request is not None else None
+        if coordinator is None or not entry:
+            return
+        if produced:
+            coordinator.await_durable(entry, request.url)
+        else:
+            coordinator.release(entry)
+
+
+def _coordinator(crawler) -> Coordinator | None:
+    return getattr(crawler, "_govcrawl_coordinator", None)
+
+
+class Coordinator:
+    """Heartbeat, durable confirmation, automatic recovery, idle close and progress logging."""
+
+    def __init__(self, crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.server = get_redis_from_settings(settings)
+        self._beat_script = self.server.register_script(_BEAT)
+        self.idle_seconds = settings.getfloat("GOVCRAWL_IDLE_SECONDS", 30)
+        self.timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", 15)
+        self.progress_every = settings.getfloat("GOVCRAWL_PROGRESS_SECONDS", 30)
+        self.max_attempts = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3)
+        self.ttl = settings.getint("GOVCRAWL_REDIS_TTL", 3 * 86400)
+        self.awaiting: dict[bytes, str] = {}  # ledger entry -> url_key, until archived
+        self.idle_since: float | None = None
+        self.closing = False
+        self.keys: Keys | None = None
+        self.id = ""
+        self._task: asyncio.Task | None = None
+        self._last_progress = 0.0
+        crawler._govcrawl_coordinator = self
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        return ext
+
+    def spider_opened(self, spider) -> None:
+        self.keys = keys_for(self.crawler.settings, spider.name)
+        self.id = worker_id(spider.name)
+        self._beat("busy")
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def spider_idle(self, spider) -> None:
+        if not self.closing:
+            raise DontCloseSpider
+
+    async def spider_closed(self, spider, reason) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        if self.keys is not None:
+            self.server.hdel(self.keys.workers, self.id)
+
+    def item_scraped(self, item, response, spider) -> None:
+        """Errback items skip spider middlewares: their request comes with the Failure."""
+        request = getattr(response, "request", None)
+        if request is not None and not isinstance(response, scrapy.http.Response):
+            entry = request.meta.get(LEDGER_META)
+            if entry:
+                self.await_durable(entry, request.url)
+
+    def await_durable(self, entry: bytes, url: str) -> None:
+        self.awaiting[entry] = dedup.url_key(url)
+
+    def release(self, entry: bytes) -> None:
+        self.server.hdel(self.keys.ledger, entry)
+
+    # -- the loop ----------------------------------------------------------------------------
+    async def _run(self) -> None:
+        while not self.closing:
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis or the archive hiccuped: try again next tick
+                logger.exception("scale-out coordinator tick failed")
+            await asyncio.sleep(TICK_SECONDS)
+
+    async def _tick(self) -> None:
+        engine, spider = self.crawler.engine, self.crawler.spider
+        idle = engine.spider_is_idle()
+        if idle:
+            await self._flush_pipeline()
+        if self.awaiting:
+            await self._confirm()
+        now = redis_now(self.server)
+        if not idle:
+            self.idle_since = None
+        elif self.idle_since is None:
+            self.idle_since = now
+        self._beat("idle" if idle else "busy", now)
+        if now - self._last_progress >= self.progress_every:
+            self._last_progress = now
+            await self._log_progress()
+        if not idle:
+            return
+        state = self.server.hget(self.keys.crawl, "state")
+        if state in (None, b"done"):
+            return self._close("crawl done" if state else "no crawl in Redis")
+        workers = live_workers(self.server, self.keys, self.timeout, now)
+        if not all_quiet(workers, now, self.idle_seconds) or self.server.zcard(
+                self.keys.requests):
+            return
+        if not self.server.set(self.keys.lock, self.id, nx=True, ex=300):
+            return  # another worker reconciles
+        try:
+            result = await asyncio.to_thread(
+                reconcile, self.server, spider, spider.archive,
+                busy_owners=[w for w, s in workers.items() if s.state == "busy"],
+                max_attempts=self.max_attempts)
+            if result.requeued or result.confirmed or result.lost:
+                logger.warning("%s: recovery: %d confirmed by the archive, %d re-queued, "
+                               "%d given up %s", spider.name, result.confirmed,
+                               result.requeued, len(result.lost), result.lost[:5])
+            self.crawler.stats.inc_value("govcrawl/scale/requeued", result.requeued)
+            if result.settled and finish_crawl(self.server, self.keys):
+                self._close("crawl done")
+        finally:
+            self.server.delete(self.keys.lock)
+
+    def _beat(self, state: str, now: float | None = None) -> None:
+        now = redis_now(self.server) if now is None else now
+        beat = json.dumps({"state": state, "idle_since": self.idle_since, "beat": now})
+        others = [k for k in self.keys.all() if k not in (self.keys.workers, self.keys.crawl)]
+        self._beat_script(keys=[self.keys.workers, self.keys.crawl, *others],
+                          args=[self.id, beat, self.ttl])
+
+    async def _flush_pipeline(self) -> None:
+        for pipeline in getattr(self.crawler.engine.scraper.itemproc, "middlewares", ()):
+            if hasattr(pipeline, "flush"):
+                await pipeline.flush()
+
+    async def _confirm(self) -> None:
+        pending = dict(self.awaiting)
+        since = crawl_started(self.server, self.keys) - CLOCK_SLACK
+        done = await asyncio.to_thread(archived_since, self.crawler.spider.archive,
+                                       pending.values(), since)
+        confirmed = [e for e, key in pending.items() if key in done]
+        if confirmed:
+            self.server.hdel(self.keys.ledger, *confirmed)
+            for entry in confirmed:
+                self.awaiting.pop(entry, None)
+
+    async def _log_progress(self) -> None:
+        spider = self.crawler.spider
+        stored = await asyncio.to_thread(stored_articles, spider.archive, spider.portal.id)
+        logger.info("progress %s", status_line(status(self.server, self.keys, self.timeout),
+                                               stored))
+
+    def _close(self, why: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("%s: %s; worker %s stops", self.crawler.spider.name, why, self.id)
+        asyncio.get_running_loop().create_task(
+            self.crawler.engine.close_spider_async(reason="finished"))
+
+
+# -- seeding (used by `govcrawl seed`) -------------------------------------------------------------
+def make_spider(portal, settings, spider_args: Mapping[str, str] | None = None):
+    """A portal spider outside a crawl: to build its start requests and (de)serialise them."""
+    from govcrawl.spiders.loader import spider_class_for
+
+    spider = spider_class_for(portal)(**dict(spider_args or {}))
+    spider.settings = settings
+    return spider
+
+
+async def _start_requests(spider) -> list[scrapy.Request]:
+    return [r async for r in spider.start() if isinstance(r, scrapy.Request)]
+
+
+def seed(server, spider, *, restart: bool = True) -> tuple[bool, int]:
+    """Queue a portal's start requests; returns (started a new crawl, requests queued)."""
+    keys = keys_for(spider.settings, spider.name)
+    started = begin_crawl(server, keys, restart=restart)
+    requests = asyncio.run(_start_requests(spider))
+    df = CompactDupeFilter(server, keys.dupefilter)
+    fresh = [r for r in requests if r.dont_filter or not df.request_seen(r)]
+    LedgerQueue(server, spider, keys.requests).push_many(fresh)
+    return started, len(fresh)
