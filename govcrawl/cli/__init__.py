@@ -16,6 +16,14 @@ COMMAND_MODULES = (
     "load_spill",
     "portals",
     "save_page",
+    "browse",
+    "query",
+    "show",
+    "stats",
+    "export",
+    "import_cmd",
+    "reprocess",
+    "distributed",
 )
 
 
