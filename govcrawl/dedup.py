@@ -147,6 +147,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+@lru_cache(maxsize=256)  # a popular head is compared with every new candidate copy
 def match_form(text: str) -> str:
     """Normalised text with punctuation and symbols removed: what shingles are cut from."""
     return _NON_WORD.sub("", normalise_text(text))
@@ -257,15 +258,19 @@ class Comparison:
     containment: float  # shared shingles / shingles of the smaller body
     jaccard: float
     numbers: float  # shared digit runs / digit runs of the body with fewer (1.0 if none)
-    gaps: int  # substitutions: interior uncovered runs found on both sides (min of the two)
+    # Substitutions: interior uncovered runs found on both sides (min of the two); None when
+    # containment or numbers already ruled the pair out and the costly count was skipped
+    # (`exhaustive=True` always counts, for threshold studies).
+    gaps: int | None
     same: bool
 
 
-def _shingle_set(form: str) -> set[str]:
-    return {form[i : i + SHINGLE] for i in range(max(1, len(form) - SHINGLE + 1))}
+@lru_cache(maxsize=256)
+def _shingle_set(form: str) -> frozenset[str]:
+    return frozenset(form[i : i + SHINGLE] for i in range(max(1, len(form) - SHINGLE + 1)))
 
 
-def _interior_gaps(form: str, other: set[str]) -> int:
+def _interior_gaps(form: str, other: frozenset[str]) -> int:
     """Runs of 2+ characters of `form` that no shared shingle covers, not touching either end.
 
     A name or place swapped inside a text leaves such a run on both sides; a one-character run
@@ -288,7 +293,7 @@ def _interior_gaps(form: str, other: set[str]) -> int:
     return gaps
 
 
-def compare(a: str, b: str) -> Comparison:
+def compare(a: str, b: str, exhaustive: bool = False) -> Comparison:
     """Verify a candidate: shingle containment, agreement of numbers, and no swapped names.
 
     Containment (not Jaccard) so a copy with a trimmed lead or added chrome still scores high.
@@ -304,8 +309,9 @@ def compare(a: str, b: str) -> Comparison:
     jaccard = inter / max(1, len(sa | sb))
     na, nb = set(_DIGITS.findall(fa)), set(_DIGITS.findall(fb))
     numbers = len(na & nb) / min(len(na), len(nb)) if na and nb else 1.0
+    if not exhaustive and (containment < CONTAINMENT_THRESHOLD or numbers < NUMBERS_THRESHOLD):
+        return Comparison(containment, jaccard, numbers, None, False)
     gaps = min(_interior_gaps(fa, sb), _interior_gaps(fb, sa))
-    same = (
-        containment >= CONTAINMENT_THRESHOLD and numbers >= NUMBERS_THRESHOLD and gaps <= MAX_GAPS
-    )
+    same = (containment >= CONTAINMENT_THRESHOLD and numbers >= NUMBERS_THRESHOLD
+            and gaps <= MAX_GAPS)
     return Comparison(containment, jaccard, numbers, gaps, same)

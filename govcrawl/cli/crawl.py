@@ -32,18 +32,23 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def run(args: argparse.Namespace) -> int:
-    from govcrawl.crawl import overall_status, run_portals
+def select_portals(ids: list[str], every: bool) -> list:
+    """The declared portals named on the command line (or all of them), or a usage error."""
     from govcrawl.portals.registry import load_registry
 
     registry = load_registry()
-    if args.all == bool(args.portals):
+    if every == bool(ids):
         raise UsageError("name portal ids, or give --all (not both)")
-    unknown = [p for p in args.portals if p not in registry.portals]
+    unknown = [p for p in ids if p not in registry.portals]
     if unknown:
         raise UsageError(f"unknown portal(s): {', '.join(unknown)} (see `govcrawl portals`)")
-    portals = list(registry.portals.values()) if args.all else [
-        registry.portals[p] for p in args.portals]
+    return list(registry.portals.values()) if every else [registry.portals[p] for p in ids]
+
+
+def run(args: argparse.Namespace) -> int:
+    from govcrawl.crawl import overall_status, run_portals
+
+    portals = select_portals(args.portals, args.all)
     spider_args = _pairs(args.spider_args, "-a")
     from govcrawl.spiders.portal import ArgumentError, PortalSpider
 

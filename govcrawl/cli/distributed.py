@@ -55,18 +55,10 @@ def _context(args: argparse.Namespace):
         raise UsageError("set GOVCRAWL_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
     from scrapy.settings import Settings
 
-    from govcrawl.cli.crawl import _pairs
+    from govcrawl.cli.crawl import _pairs, select_portals
     from govcrawl.distributed import server_from_url
-    from govcrawl.portals.registry import load_registry
 
-    registry = load_registry()
-    if args.all == bool(args.portals):
-        raise UsageError("name portal ids, or give --all (not both)")
-    unknown = [p for p in args.portals if p not in registry.portals]
-    if unknown:
-        raise UsageError(f"unknown portal(s): {', '.join(unknown)} (see `govcrawl portals`)")
-    portals = list(registry.portals.values()) if args.all else [
-        registry.portals[p] for p in args.portals]
+    portals = select_portals(args.portals, args.all)
     settings = Settings()
     settings.setmodule("govcrawl.settings", priority="project")
     args.spider_pairs = _pairs(args.spider_args, "-a")

@@ -26,7 +26,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "reset": ("error", "connection-reset"),
     "redirect-loop": ("error", "redirect-loop"),
     "truncated": ("error", "truncated"),
-    "binary": ("error", "binary-body"),
+    "binary": ("other", "binary"),  # not a page at all: extraction's "other" kind
     "oversized": ("error", "oversized"),
     "challenge-412": ("challenge", "ruishu-412"),
     "challenge-521": ("challenge", "jsl-521"),

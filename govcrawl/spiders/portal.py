@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -25,6 +26,11 @@ from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
 from govcrawl.store.db import open_archive
+
+# Statuses that reach the callbacks to be classified and archived as rejects, instead of being
+# dropped by HttpErrorMiddleware. Redirects are left out so RedirectMiddleware follows them;
+# 304 answers a revisit's conditional request.
+CLASSIFIED_STATUSES = [304, *range(400, 600)]
 
 # After a channel's backfill is complete, paging stops at the first list page with nothing new.
 OLD_ROWS_BEFORE_STOP = 5  # with `since` and undated rows: this many older articles in a row
@@ -129,6 +135,7 @@ class PortalSpider(scrapy.Spider):
             cls.portal.id, cls.portal.name, level=cls.portal.level,
             province=cls.portal.province)
         spider.run_id = spider.archive.start_run(spider.name, spider.arguments)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         if not spider.full:
             spider.known = set(spider.archive.known_article_urls(cls.portal.id))
         return spider
@@ -163,13 +170,28 @@ class PortalSpider(scrapy.Spider):
                     headers["If-Modified-Since"] = last_modified
                 yield self._article_request(url, None, revisit=True, headers=headers)
 
+    def request_dropped(self, request: scrapy.Request) -> None:
+        """A redirect the duplicate filter drops is recorded, never silently lost: back to a
+        URL of its own chain it is a loop; to a page requested elsewhere, a duplicate."""
+        redirects = request.meta.get("redirect_urls")
+        if not redirects:
+            return
+        loop = request.url in redirects
+        kind, reason = ("error", "redirect-loop") if loop else ("other", "redirect-duplicate")
+        self.crawler.stats.inc_value(f"govcrawl/fetch_errors/{reason}")
+        self.archive.record_reject(redirects[0], self.run_id, kind, reason,
+                                   " -> ".join([*redirects, request.url])[:2000],
+                                   self.portal.id)
+        if loop:
+            self.archive.note_fetch_failure(redirects[0], "error")
+
     def closed(self, reason: str) -> None:
         """After the pipelines have recorded the run's end: release the archive."""
         if self.archive is not None:
             self.archive.close()
 
     def _list_request(self, list_request: ListRequest) -> scrapy.Request:
-        meta = {"handle_httpstatus_all": True, "list_request": list_request}
+        meta = {"handle_httpstatus_list": CLASSIFIED_STATUSES, "list_request": list_request}
         if list_request.method == "POST":
             return scrapy.FormRequest(list_request.url, formdata=list_request.formdata or {},
                                       callback=self.parse_list, errback=self.on_error,
@@ -182,7 +204,8 @@ class PortalSpider(scrapy.Spider):
         return scrapy.Request(
             url, callback=self.parse_article, errback=self.on_error, priority=10,
             headers=headers, dont_filter=revisit,
-            meta={"handle_httpstatus_all": True, "channel": channel, "revisit": revisit},
+            meta={"handle_httpstatus_list": CLASSIFIED_STATUSES, "channel": channel,
+                  "revisit": revisit},
         )
 
     def parse_list(self, response: Response):

@@ -33,5 +33,4 @@ def common_share(text: str) -> float:
     han = HAN_RE.findall(text)
     if not han:
         return 0.0
-    common = common_hanzi()
-    return sum(1 for ch in han if ch in common) / len(han)
+    return sum(map(common_hanzi().__contains__, han)) / len(han)

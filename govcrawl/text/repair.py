@@ -65,8 +65,11 @@ def _fold_pinyin(py: str) -> str:
     return py.replace("ɑ", "a").replace("ɡ", "g")
 
 
+_TONE_SET = frozenset(TONE_VOWELS)
+
+
 def _is_toned(py: str) -> bool:
-    return any(ch in TONE_VOWELS for ch in py)
+    return not _TONE_SET.isdisjoint(py)
 
 
 def _reading_key(py: str) -> str:

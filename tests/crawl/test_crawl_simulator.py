@@ -11,8 +11,9 @@ pytestmark = pytest.mark.slow
 
 ALL = ("sim_spp", "sim_changan", "sim_jszf", "sim_fzw", "sim_court", "sim_county", "sim_twfx",
        "sim_farm")
-FAULTS = ("404=0.06,500=0.04,challenge-412=0.04,challenge-521=0.03,waf-403=0.04,"
-          "robots=0.05,reset=0.03,truncated=0.03")
+FAULTS = ("404=0.05,500=0.03,challenge-412=0.03,challenge-521=0.03,challenge-512=0.03,"
+          "waf-403=0.03,robots=0.04,reset=0.03,truncated=0.03,redirect-loop=0.03,binary=0.03,"
+          "oversized=0.03,oversize-bytes=200000")
 
 
 def nows(text: str | None) -> str:
@@ -21,7 +22,7 @@ def nows(text: str | None) -> str:
 
 def test_every_dialect_archived_with_faults_recorded_and_robots_respected(site_factory):
     site = site_factory(size=12, faults=FAULTS)
-    result = site.crawl(*ALL)
+    result = site.crawl(*ALL, args=("-s", "DOWNLOAD_MAXSIZE=100000"))
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     truth = site.simulator.truth()
     articles = {row[0]: row for row in site.sql(

@@ -22,7 +22,6 @@ from govcrawl.simulator import Simulator
 from tests.conftest import ROOT
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "GOVCRAWL_BACKOFF_MAX=0", "-s",
         "LOG_LEVEL=INFO"]
 
@@ -30,16 +29,10 @@ FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "GOVCRAWL_BACKOFF_MAX=0", "-s"
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A throwaway database for this module: govcrawl_scale_<random>, dropped at the end."""
-    from sqlalchemy import create_engine, text
+    from tests.conftest import throwaway_pg_database
 
-    name = f"govcrawl_scale_{secrets.token_hex(6)}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_database("govcrawl_scale") as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -16,8 +14,6 @@ for p in (str(HERE), str(ROOT)):
         sys.path.insert(0, p)
 
 from govcrawl.store import open_archive  # noqa: E402
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _portals(arc) -> None:
@@ -42,16 +38,10 @@ def archive(sqlite_url: str):
 @pytest.fixture(scope="session")
 def pg_url():
     """A fresh database for this test session (and worker), dropped at the end."""
-    from sqlalchemy import create_engine, text
+    from tests.conftest import throwaway_pg_database
 
-    name = f"govcrawl_test_{secrets.token_hex(4)}_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_database("govcrawl_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -62,5 +62,5 @@ def choose(rows: list[tuple[dedup.Comparison, bool]]) -> tuple[tuple[float, floa
 def evaluate_pairs(pairs) -> dict[str, list[tuple[dedup.Comparison, bool]]]:
     rows: dict[str, list[tuple[dedup.Comparison, bool]]] = {"A": [], "B": []}
     for p in pairs:
-        rows[p.half].append((dedup.compare(p.a, p.b), p.same))
+        rows[p.half].append((dedup.compare(p.a, p.b, exhaustive=True), p.same))
     return rows

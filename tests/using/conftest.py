@@ -94,28 +94,15 @@ def sim_copy(sim_archive: SimArchive, tmp_path: Path, monkeypatch) -> Path:
     return db
 
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def pg_devset(devset_pages: Path):
     """The dev set imported into a throwaway PostgreSQL database (dropped afterwards)."""
-    import os
-    import secrets
+    from tests.conftest import throwaway_pg_database
 
-    from sqlalchemy import create_engine, text
-
-    name = f"govcrawl_using_{secrets.token_hex(4)}_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with throwaway_pg_database("govcrawl_using") as url:
         with open_archive(url) as arc:
             resolver = ingest.PortalResolver(load_registry("").portals.values())
             ingest.import_saved_pages(arc, [devset_pages], resolver)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
