@@ -66,7 +66,7 @@ MAX_CANDIDATES = 8  #: candidates verified on text per new article (best MinHash
 class StoreEntry:
     """One fetched response and what extraction made of it, for `store_batch`."""
 
-    raw: RawResponse
+    raw: RawResponse | None  # None only in spill files: a failure with no response
     page: PageResult
     portal_id: str
     run_id: int | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,19 +49,26 @@ def _b64(data: bytes | None) -> str | None:
 
 def _encode(entry: StoreEntry) -> str:
     raw = entry.raw
+    page = entry.page  # may be a crawl item: only the PageResult fields are kept
     record = {
         "format": FORMAT,
         "portal_id": entry.portal_id,
         "run_id": entry.run_id,
-        "raw": {
+        "raw": None if raw is None else {  # None: a failure with no response (DNS, reset…)
             "url": raw.url, "status": raw.status, "headers": raw.headers,
             "body": _b64(raw.body), "fetched_at": raw.fetched_at.isoformat(),
             "final_url": raw.final_url, "request_method": raw.request_method,
             "request_headers": raw.request_headers, "request_body": _b64(raw.request_body),
         },
-        "page": asdict(entry.page),
+        "page": {f.name: _plain(getattr(page, f.name)) for f in fields(PageResult)},
     }
     return json.dumps(record, ensure_ascii=False)
+
+
+def _plain(value):
+    if isinstance(value, list):
+        return [asdict(v) if is_dataclass(v) else v for v in value]
+    return value
 
 
 def _decode(line: str) -> StoreEntry:
@@ -69,7 +76,7 @@ def _decode(line: str) -> StoreEntry:
     if record.get("format") != FORMAT:
         raise ValueError(f"unknown spill format {record.get('format')!r}")
     r = record["raw"]
-    raw = RawResponse(
+    raw = None if r is None else RawResponse(
         url=r["url"], status=r["status"], headers=r["headers"],
         body=base64.b64decode(r["body"]), fetched_at=datetime.fromisoformat(r["fetched_at"]),
         final_url=r["final_url"], request_method=r["request_method"],
@@ -117,6 +124,12 @@ def load(path: str | Path, archive: Archive, batch_size: int = 200) -> list[Stor
     """
     entries = read(path)
     outcomes: list[StoreOutcome] = []
-    for i in range(0, len(entries), batch_size):
-        outcomes += archive.store_batch(entries[i : i + batch_size])
+    for entry in entries:
+        if entry.raw is None:  # a failure with no response: only its reject is kept
+            page = entry.page
+            archive.record_reject(page.url, entry.run_id, page.kind, page.reason,
+                                  "; ".join(page.warnings) or None, entry.portal_id)
+    with_response = [entry for entry in entries if entry.raw is not None]
+    for i in range(0, len(with_response), batch_size):
+        outcomes += archive.store_batch(with_response[i : i + batch_size])
     return outcomes

@@ -124,3 +124,40 @@ def test_an_interrupted_backfill_resumes_where_it_stopped(site_factory):
     assert third.returncode == 0
     assert "list pages 1," in third.stdout  # backfill done: the first page has nothing new
     assert site.simulator.stats()["requests"] - before <= 2  # robots.txt and that page
+
+
+def test_a_failing_robots_txt_is_a_portal_failure_not_an_empty_portal(tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Broken(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500 if self.path == "/robots.txt" else 200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write("<html><body>服务器内部错误</body></html>".encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        declaration = tmp_path / "broken.toml"
+        declaration.write_text(
+            f"[[portal]]\nid = 'broken'\nname = '坏站'\ndialect = 'trs'\nstart_urls = "
+            f"['http://127.0.0.1:{server.server_address[1]}/x/index.shtml']\n", "utf-8")
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+               "GOVCRAWL_PORTALS": str(declaration),
+               "GOVCRAWL_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+               "GOVCRAWL_LOG_DIR": str(tmp_path / "logs")}
+        result = subprocess.run([sys.executable, "-m", "govcrawl", "crawl", "broken", *FAST],
+                                cwd=tmp_path, env=env, capture_output=True, text=True,
+                                timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert result.returncode == 1, result.stdout
+    assert "broken failed entirely: its robots.txt could not be read (500)" in result.stdout
