@@ -60,6 +60,17 @@ class PortalReport:
         return out
 
 
+def count_extraction(stats, page) -> None:
+    """Per-kind counts, and the missing core fields that reveal a changed template."""
+    stats.inc_value(f"govcrawl/pages/{page.kind}")
+    if page.kind == "article":
+        for name in ("title", "body_text", "published_at"):
+            if not getattr(page, name):
+                stats.inc_value(f"govcrawl/missing/{name}")
+        if page.warnings:
+            stats.inc_value("govcrawl/extraction_warnings", len(page.warnings))
+
+
 def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> PortalReport:
     """Judge one portal's run from its stats."""
     report = PortalReport(portal_id, run_id, dict(stats))

@@ -98,6 +98,11 @@ def redis_settings(url: str, base: Mapping[str, Any] | None = None,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
         "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
+        # The LedgerMiddleware releases a list page once its callback's output is exhausted.
+        # Scrapy hands that output to CONCURRENT_ITEMS tasks, so with more than one the last
+        # requests could still be on their way to Redis when the page is released (and a
+        # worker killed then would lose them): one task keeps the hand-over in order.
+        "CONCURRENT_ITEMS": 1,
         "GOVCRAWL_REDIS_PREFIX": prefix,
         "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
         "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", "15")),

@@ -19,6 +19,10 @@ EXPORT_FIELDS = [
 ]
 
 
+# The kind of a fetched page whose extraction the ExtractionPipeline has not run yet.
+PENDING = "pending"
+
+
 @dataclass
 class CrawledPage(PageResult):
     """One fetched page as the spider yields it."""
@@ -28,3 +32,8 @@ class CrawledPage(PageResult):
     channel: str | None = None
     removed: bool = False  # a revisit found the article gone (404/410, or sent home)
     raw: RawResponse | None = field(default=None, repr=False)
+
+    def take(self, page: PageResult) -> None:
+        """Fill in what extraction found (the fields of PageResult)."""
+        for name in PageResult.__dataclass_fields__:
+            setattr(self, name, getattr(page, name))

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from itemadapter import ItemAdapter
@@ -22,7 +26,10 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 
-from govcrawl.items import CrawledPage
+from govcrawl.crawl import count_extraction
+from govcrawl.dedup import url_key
+from govcrawl.extract import extract_page
+from govcrawl.items import PENDING, CrawledPage
 from govcrawl.store import spill
 from govcrawl.store.archive import StoreEntry
 
@@ -31,6 +38,69 @@ logger = logging.getLogger(__name__)
 # Rejects worth fetching again in a later run (with backoff); stubs, lists and robots
 # exclusions are not.
 RETRYABLE = frozenset({"challenge", "blocked", "error"})
+
+
+def _default_workers() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class ExtractionPipeline:
+    """Run decode → repair → extract on fetched pages in worker processes.
+
+    Extraction is CPU work; on the reactor thread it would hold up every download. Setting:
+    GOVCRAWL_EXTRACT_WORKERS (default: one process per core but one; 0 extracts in-process).
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.workers = crawler.settings.getint("GOVCRAWL_EXTRACT_WORKERS", _default_workers())
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        if self.workers > 0:
+            # spawn, not fork: the crawl process runs threads (reactor pool, archive writer)
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            self.crawler.spider.defer_extraction = True  # the spider leaves it to us
+
+    async def process_item(self, item):
+        if not isinstance(item, CrawledPage) or item.kind != PENDING or item.raw is None:
+            return item
+        portal = getattr(self.crawler.spider, "portal", None)
+        args = (item.raw.body, item.url, item.raw.status, item.raw.headers,
+                dict(portal.selectors) if portal else None)
+        try:
+            page = await self._extract(args)
+        except Exception as exc:  # a crashed extractor must not lose the response
+            logger.error("extraction failed for %s: %r", item.url, exc,
+                         extra={"spider": self.crawler.spider})
+            item.kind, item.reason = "error", "extraction-failed"
+            item.warnings = [repr(exc)[:500]]
+            return item
+        item.take(page)
+        count_extraction(self.crawler.stats, page)
+        return item
+
+    async def _extract(self, args: tuple):
+        if self.pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self.pool, extract_page, *args)
+            except BrokenProcessPool as exc:
+                # e.g. a script that starts crawls without an `if __name__ == "__main__"` guard
+                logger.warning("extraction workers unavailable (%s); extracting in-process",
+                               exc, extra={"spider": self.crawler.spider})
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+        return extract_page(*args)
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 class ArchivePipeline:
@@ -98,6 +168,7 @@ class ArchivePipeline:
 
     def _write(self, batch: list[StoreEntry]) -> list[str]:
         """One transaction for the responses; failures without a response become rejects."""
+        failed_before = getattr(self.crawler.spider, "failed_before", {})
         with_response = [entry for entry in batch if entry.raw is not None]
         outcomes = iter(self.archive.store_batch(with_response))
         statuses = []
@@ -111,7 +182,7 @@ class ArchivePipeline:
                 statuses.append(status)
                 if status == "reject" and entry.page.kind in RETRYABLE:
                     self.archive.note_fetch_failure(entry.page.url, entry.page.kind)
-                elif status != "reject":
+                elif status != "reject" and url_key(entry.page.url) in failed_before:
                     self.archive.note_fetch_success(entry.page.url)
                 continue
             page = entry.page

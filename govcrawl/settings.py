@@ -39,6 +39,9 @@ AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE", "true").lower() in ("1", "true", "ye
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# A page yields one item; Scrapy starts CONCURRENT_ITEMS tasks for every callback's output
+# (100 by default), which costs more than the whole extraction.
+CONCURRENT_ITEMS = int(_env("CONCURRENT_ITEMS", "8"))
 DOWNLOAD_TIMEOUT = int(_env("DOWNLOAD_TIMEOUT", "60"))
 DOWNLOAD_MAXSIZE = int(_env("DOWNLOAD_MAXSIZE", str(16 * 1024 * 1024)))
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -55,6 +58,7 @@ GOVCRAWL_FETCH_MEDIA = _env("FETCH_MEDIA", "false").lower() in ("1", "true", "ye
 GOVCRAWL_MEDIA_MAXSIZE = int(_env("MEDIA_MAXSIZE", str(20 * 1024 * 1024)))
 FILES_STORE = _env("FILES_STORE", "output/media")
 ITEM_PIPELINES = {
+    "govcrawl.pipelines.ExtractionPipeline": 100,
     "govcrawl.pipelines.MediaFilesPipeline": 300,  # off unless GOVCRAWL_FETCH_MEDIA
     "govcrawl.pipelines.ArchivePipeline": 800,
 }

@@ -19,9 +19,10 @@ from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from govcrawl.dedup import canonical_url
+from govcrawl.crawl import count_extraction
+from govcrawl.dedup import canonical_url, url_key
 from govcrawl.extract import extract_page
-from govcrawl.items import CrawledPage
+from govcrawl.items import PENDING, CrawledPage
 from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
@@ -118,6 +119,10 @@ class PortalSpider(scrapy.Spider):
         self.dialect = dialect_for(self.portal)
         self.allowed_domains = list(self.portal.allowed_domains)
         self.known: set[str] = set()
+        self.failed_before: dict[str, datetime] = {}  # url key → next due
+        # Set by the ExtractionPipeline when it extracts in worker processes.
+        self.defer_extraction = False
+        self.backing_off: set[str] = set()
         self.archive = None
         self.run_id: int | None = None
         self._old_streak: dict[str, int] = {}
@@ -138,6 +143,9 @@ class PortalSpider(scrapy.Spider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         if not spider.full:
             spider.known = set(spider.archive.known_article_urls(cls.portal.id))
+            now = datetime.now(UTC)
+            spider.failed_before = spider.archive.fetch_failures()
+            spider.backing_off = {k for k, due in spider.failed_before.items() if due > now}
         return spider
 
     async def start(self):
@@ -249,7 +257,7 @@ class PortalSpider(scrapy.Spider):
         if not self.full and canonical_url(row.url) in self.known:
             self.crawler.stats.inc_value("govcrawl/articles_known_skipped")
             return False
-        if not self.full and not self.archive.due_for_retry(row.url):
+        if not self.full and url_key(row.url) in self.backing_off:
             self.crawler.stats.inc_value("govcrawl/articles_backing_off")
             return False  # failed before (challenge, block, error): retried after its backoff
         if row.date:
@@ -281,7 +289,9 @@ class PortalSpider(scrapy.Spider):
                 item.removed = True
                 yield item
                 return
-        item = self._page_item(response, response.meta.get("channel"))
+        # With `since`, paging depends on the articles' own dates: extract here and now.
+        item = self._page_item(response, response.meta.get("channel"),
+                               extract_now=bool(self.since) or not self.defer_extraction)
         if item.kind == "article" and self.since and item.published_at:
             published = date.fromisoformat(item.published_at[:10])
             channel = response.meta.get("channel") or ""
@@ -291,7 +301,8 @@ class PortalSpider(scrapy.Spider):
             self._old_streak[channel] = 0
         yield item
 
-    def _page_item(self, response: Response, channel: str | None) -> CrawledPage:
+    def _page_item(self, response: Response, channel: str | None,
+                   extract_now: bool = True) -> CrawledPage:
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1")
                    for k, v in response.headers.items()}
         request = response.request
@@ -307,18 +318,15 @@ class PortalSpider(scrapy.Spider):
                              for k, v in request.headers.items()} if request else {},
             request_body=request.body or None if request else None,
         )
-        page = extract_page(response.body, response.url, status=response.status,
-                            headers=headers, selectors=self.portal.selectors)
-        fields = {name: getattr(page, name) for name in page.__dataclass_fields__}
-        self.crawler.stats.inc_value(f"govcrawl/pages/{page.kind}")
-        if page.kind == "article":  # missing core fields across a portal = a changed template
-            for name in ("title", "body_text", "published_at"):
-                if not getattr(page, name):
-                    self.crawler.stats.inc_value(f"govcrawl/missing/{name}")
-            if page.warnings:
-                self.crawler.stats.inc_value("govcrawl/extraction_warnings", len(page.warnings))
-        return CrawledPage(**fields, portal=self.portal.id,
-                           canonical_url=canonical_url(response.url), channel=channel, raw=raw)
+        item = CrawledPage(url=response.url, status=response.status, kind=PENDING,
+                           portal=self.portal.id, canonical_url=canonical_url(response.url),
+                           channel=channel, raw=raw)
+        if extract_now:  # otherwise the ExtractionPipeline does it off the event loop
+            page = extract_page(response.body, response.url, status=response.status,
+                                headers=headers, selectors=self.portal.selectors)
+            item.take(page)
+            count_extraction(self.crawler.stats, page)
+        return item
 
     def on_error(self, failure: Failure):
         request = failure.request

@@ -566,6 +566,15 @@ class Archive:
         with self._write() as conn:
             conn.execute(delete(fetch_state).where(fetch_state.c.url_key == dedup.url_key(url)))
 
+    def fetch_failures(self) -> dict[str, datetime]:
+        """URL key (see dedup.url_key) → when it is next due, for every URL that failed.
+
+        A crawl loads them once rather than asking about every listed or stored URL.
+        """
+        with self.read_engine.connect() as conn:
+            rows = conn.execute(select(fetch_state.c.url_key, fetch_state.c.next_try_at))
+            return {row.url_key: row.next_try_at for row in rows}
+
     def due_for_retry(self, url: str, now: datetime | None = None) -> bool:
         """False while a failed URL is inside its backoff window."""
         with self.read_engine.connect() as conn:

@@ -161,3 +161,15 @@ def test_a_failing_robots_txt_is_a_portal_failure_not_an_empty_portal(tmp_path):
         thread.join()
     assert result.returncode == 1, result.stdout
     assert "broken failed entirely: its robots.txt could not be read (500)" in result.stdout
+
+
+def test_since_applies_to_the_articles_own_dates_where_lists_show_none(site_factory):
+    site = site_factory(size=40)
+    articles = [a for a in site.simulator.iter_articles("county")
+                if a["expected_kind"] == "article"]
+    days = sorted({a["published_at"][:10] for a in articles})
+    since = days[len(days) // 2]
+    result = site.crawl("sim_county", args=("-a", f"since={since}"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = {a["url"] for a in articles if a["published_at"][:10] >= since}
+    assert {u for (u,) in site.sql("select url from articles")} == expected
