@@ -23,7 +23,7 @@ _GEO_RE = re.compile(
 )
 _SOFT404_RE = re.compile(
     r"(页面不存在|您访问的页面不存在|页面未找到|找不到(?:该|您要访问的)?页面|页面已删除|"
-    r"信息已删除|文章不存在|该信息不存在|(?<!\d)404(?!\d)\s*(?:not\s*found|错误|页面)?|"
+    r"信息已删除|文章不存在|该信息不存在|(?<!\d)404(?!\d)\s*(?:not\s*found|错误|页面|error)|"
     r"page not found)",
     re.I,
 )
@@ -111,7 +111,9 @@ def classify_content(
     A list page has many links and little prose; a stub is tiny or empty.
     """
     heading = title or ""
-    if text_chars < 400 and (_SOFT404_RE.search(heading) or _SOFT404_RE.search(text)):
+    # A bare "404" counts only as the whole heading; in text it is as likely a figure (404人次).
+    if text_chars < 400 and (_SOFT404_RE.search(heading) or heading.strip() == "404"
+                             or _SOFT404_RE.search(text)):
         return Kind("error", "soft-404")
     if prose_chars >= 120 or (has_byline and prose_chars >= 20):
         return Kind("article")

@@ -135,10 +135,14 @@ def repair_gbk_garble(text: str) -> tuple[str, int, int]:
 
 def strip_pinyin(text: str) -> tuple[str, int]:
     """Remove `字(pīnyīn)` groups whose reading belongs to the character before them."""
-    matches = [m for m in _GROUP_RE.finditer(text) if _reading_matches(m["char"], m["py"])]
+    groups = list(_GROUP_RE.finditer(text))
+    han = max(1, len(re.findall(rf"[{HAN}]", text)))
+    if (len(groups) < 3 and len(groups) * 100 / han < TONELESS_MIN_DENSITY
+            and not any(_is_toned(m["py"]) for m in groups)):
+        return text, 0  # sparse toneless groups are kept anyway: skip the reading look-ups
+    matches = [m for m in groups if _reading_matches(m["char"], m["py"])]
     toned = sum(1 for m in matches if _is_toned(m["py"]))
     toneless = len(matches) - toned
-    han = max(1, len(re.findall(rf"[{HAN}]", text)))
     # Toneless groups go when they are dense (format B) or sit among tone-marked ones
     # (format A writes neutral-tone syllables such as 子(zi) without a mark).
     keep_toneless = toneless * 100 / han < TONELESS_MIN_DENSITY and toneless < 3 and toned < 3
@@ -227,7 +231,8 @@ def detect_script(text: str) -> str:
     Converting blindly is wrong: t2s also rewrites characters that are valid simplified text
     (the name character 昇 becomes 升), so only text that reads as traditional is converted.
     """
-    han = "".join(re.findall(rf"[{HAN}]", text))
+    # The first 5,000 Han characters tell the script as well as the whole page.
+    han = "".join(re.findall(rf"[{HAN}]", text))[:5000]
     if not han:
         return "simplified"
     to_simplified_changes = _changed(han, _converter("t2s").convert(han))

@@ -86,6 +86,8 @@ def main() -> None:
         work = worker_govcrawl if args.worker == "govcrawl" else worker_bare
         figures = work(args.base, args.size, args.workdir)
         figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # the extraction worker process, measured once it has exited
+        figures["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(figures))
         return
 
@@ -94,7 +96,7 @@ def main() -> None:
     from govcrawl.simulator import Simulator
 
     print(f"{'articles':>9} {'crawler':<10} {'pages':>7} {'seconds':>8} {'pages/s':>8} "
-          f"{'peak MB':>8} {'stored':>7}")
+          f"{'peak MB':>8} {'worker MB':>10} {'stored':>7}")
     results = {}
     for size in args.sizes:
         with Simulator(size=size, seed=1) as simulator, \
@@ -109,8 +111,8 @@ def main() -> None:
                 results[(size, kind)] = figures
                 rate = figures["pages"] / figures["seconds"]
                 print(f"{size:>9} {kind:<10} {figures['pages']:>7} {figures['seconds']:>8.1f} "
-                      f"{rate:>8.0f} {figures['max_rss_mb']:>8.1f} {figures['stored']:>7}",
-                      flush=True)
+                      f"{rate:>8.0f} {figures['max_rss_mb']:>8.1f} "
+                      f"{figures['worker_rss_mb']:>10.1f} {figures['stored']:>7}", flush=True)
     for size in args.sizes:
         ours, bare = results[(size, "govcrawl")], results[(size, "bare")]
         ratio = (ours["pages"] / ours["seconds"]) / (bare["pages"] / bare["seconds"])

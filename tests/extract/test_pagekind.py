@@ -50,4 +50,6 @@ def test_a_number_containing_404_is_not_a_soft_404():
     from govcrawl.extract.pagekind import _SOFT404_RE
 
     assert not _SOFT404_RE.search("全年查获非法砂石4044余吨，罚款14040元")
+    assert not _SOFT404_RE.search("投入警力404人次，开展夜间巡逻404余次")
     assert _SOFT404_RE.search("404 页面")
+    assert _SOFT404_RE.search("404 Not Found")
