@@ -182,7 +182,8 @@ def build_select(f: Filters, dialect: str, columns: list[Any]) -> Select:
         conds.append(articles.c.duplicate_of.is_(None))
     if conds:
         q = q.where(and_(*conds))
-    published_desc = (articles.c.published_at.is_(None), articles.c.published_at.desc())
+    # NULLS LAST (not an `IS NULL` key) so SQLite can walk ix_articles_published_at backwards.
+    published_desc = (articles.c.published_at.desc().nulls_last(),)
     order = {
         "published": (*published_desc, articles.c.id.desc()),
         "first_seen": (articles.c.first_seen.desc(), articles.c.id.desc()),
