@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -232,20 +233,21 @@ def detect_script(text: str) -> str:
     (the name character 昇 becomes 升), so only text that reads as traditional is converted.
     """
     # The first 5,000 Han characters tell the script as well as the whole page.
-    han = "".join(re.findall(rf"[{HAN}]", text))[:5000]
-    if not han:
-        return "simplified"
-    to_simplified_changes = _changed(han, _converter("t2s").convert(han))
-    to_traditional_changes = _changed(han, _converter("s2t").convert(han))
+    counts = Counter(re.findall(rf"[{HAN}]", text)[:5000])
+    to_simplified_changes = to_traditional_changes = 0
+    for char, n in counts.items():
+        simplifies, traditionalises = _script_marks(char)
+        to_simplified_changes += n * simplifies
+        to_traditional_changes += n * traditionalises
     if to_simplified_changes >= 3 and to_simplified_changes > to_traditional_changes:
         return "traditional"
     return "simplified"
 
 
-def _changed(before: str, after: str) -> int:
-    if len(before) != len(after):
-        return sum(1 for ch in before if _converter("t2s").convert(ch) != ch)
-    return sum(1 for a, b in zip(before, after, strict=True) if a != b)
+@lru_cache(maxsize=32768)
+def _script_marks(char: str) -> tuple[bool, bool]:
+    """Whether t2s, and whether s2t, would change this character."""
+    return _converter("t2s").convert(char) != char, _converter("s2t").convert(char) != char
 
 
 def to_simplified(text: str) -> str:
