@@ -103,6 +103,9 @@ def redis_settings(url: str, base: Mapping[str, Any] | None = None,
         # requests could still be on their way to Redis when the page is released (and a
         # worker killed then would lose them): one task keeps the hand-over in order.
         "CONCURRENT_ITEMS": 1,
+        # Extraction stays in-process here: the ledger's hand-over was validated that way, and
+        # with items waiting on a worker process a SIGKILL test lost an article under load.
+        "GOVCRAWL_EXTRACT_WORKERS": 0,
         "GOVCRAWL_REDIS_PREFIX": prefix,
         "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
         "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", "15")),

@@ -407,7 +407,7 @@ class Archive:
         )
         values.update(new, provenance=page.provenance, warnings=page.warnings,
                       repairs=page.repairs, is_mirror=page.is_mirror)
-        if "body_text" in changed:  # keys follow the body; the existing link is kept
+        if "body_text" in changed:  # keys follow the body
             keys = dedup.body_keys(page.body_text)
             values.update(content_hash=keys.content_hash,
                           fingerprint=keys.fingerprint.hex() if keys.fingerprint else None)
@@ -416,7 +416,45 @@ class Archive:
         conn.execute(update(articles).where(articles.c.id == row.id).values(**values))
         conn.execute(delete(media).where(media.c.article_id == row.id))
         self._insert_media(conn, row.id, page.media)
+        if "body_text" in changed:
+            head = self._relink_after_edit(conn, row.id, row.duplicate_of, keys,
+                                           page.body_text or "")
         return StoreOutcome("updated", response_id, row.id, head, changed=changed)
+
+    def _relink_after_edit(self, conn: Connection, article_id: int, old_head: int | None,
+                           keys: dedup.BodyKeys, body: str) -> int:
+        """An edited body may leave its group, or join one: check the links it is part of.
+
+        Members that no longer match their head are detached and look for a group again, in
+        head-rank order, so copies that still match each other end up together.
+        """
+        head = old_head or article_id
+        cols = (articles.c.id, articles.c.duplicate_of, articles.c.body_text, articles.c.is_mirror,
+                articles.c.published_at, articles.c.first_seen, articles.c.content_hash)
+        group = conn.execute(select(*cols).where(
+            (articles.c.id == head) | (articles.c.duplicate_of == head))).all()
+        head_row = next(r for r in group if r.id == head)
+        detached = [r for r in group if r.id != head
+                    and not dedup.compare(r.body_text or "", head_row.body_text or "").same]
+        for r in detached:
+            conn.execute(update(articles).where(articles.c.id == r.id)
+                         .values(duplicate_of=None, similarity=None))
+            conn.execute(insert(article_events), {"article_id": r.id, "at": _now(),
+                         "event": "unlinked", "detail": {"old_head": head, "reason": "edited"}})
+        if old_head is None and not any(r.duplicate_of for r in group):
+            detached.append(head_row)  # a lone article: its new text may match another group
+        for r in sorted(detached, key=_head_rank):
+            linked = conn.execute(select(articles.c.id).where(
+                (articles.c.id == r.id) & articles.c.duplicate_of.is_not(None)
+                | (articles.c.duplicate_of == r.id)).limit(1)).first()
+            if linked is not None:  # an earlier detached member already took it into a group
+                continue
+            member_keys = keys if r.id == article_id else dedup.body_keys(r.body_text)
+            found = self._find_head(conn, r.id, member_keys, r.body_text or "")
+            if found is not None and found[0] != r.id:
+                self._link(conn, r.id, found[0], found[1], r.body_text or "")
+        return conn.execute(select(articles.c.duplicate_of)
+                            .where(articles.c.id == article_id)).scalar() or article_id
 
     def _insert_bands(self, conn: Connection, article_id: int, fp: dedup.Fingerprint | None):
         if fp is not None:

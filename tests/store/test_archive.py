@@ -211,3 +211,53 @@ def test_safe_from_a_worker_thread(archive) -> None:
     results = asyncio.run(main())
     assert sorted(r[0].status for r in results).count("new") >= 1
     assert archive.count("articles") == 8
+
+
+def _head_of(archive, url: str) -> int | None:
+    with archive.read_engine.connect() as conn:
+        return conn.execute(select(articles.c.duplicate_of).where(articles.c.url == url)).scalar()
+
+
+def _id_of(archive, url: str) -> int:
+    with archive.read_engine.connect() as conn:
+        return conn.execute(select(articles.c.id).where(articles.c.url == url)).scalar()
+
+
+def test_an_edit_that_rewrites_a_copy_takes_it_out_of_its_group(archive) -> None:
+    archive.store_batch([entry("http://a.cn/1.html", BODY)])
+    archive.store_batch([entry("http://b.cn/1.html", BODY + "（责任编辑：李婷）", portal="p2",
+                               fetched_at=T0 + timedelta(hours=1))])
+    head = _id_of(archive, "http://a.cn/1.html")
+    assert _head_of(archive, "http://b.cn/1.html") == head
+    [outcome] = archive.store_batch([entry("http://b.cn/1.html", OTHER, portal="p2",
+                                           fetched_at=T0 + timedelta(days=1))])
+    assert outcome.status == "updated" and outcome.head_id == outcome.article_id
+    assert _head_of(archive, "http://b.cn/1.html") is None
+    with archive.read_engine.connect() as conn:
+        events = conn.execute(text("SELECT event FROM article_events")).scalars().all()
+    assert "unlinked" in events
+
+
+def test_an_edit_that_turns_an_article_into_a_copy_links_it(archive) -> None:
+    archive.store_batch([entry("http://a.cn/1.html", BODY)])
+    archive.store_batch([entry("http://b.cn/2.html", OTHER, portal="p2",
+                               fetched_at=T0 + timedelta(hours=1))])
+    assert _head_of(archive, "http://b.cn/2.html") is None
+    [outcome] = archive.store_batch([entry("http://b.cn/2.html", BODY + "（来源：中国长安网）",
+                                           portal="p2", fetched_at=T0 + timedelta(days=1))])
+    head = _id_of(archive, "http://a.cn/1.html")
+    assert outcome.head_id == head
+    assert _head_of(archive, "http://b.cn/2.html") == head
+
+
+def test_when_a_head_is_rewritten_its_remaining_copies_stay_together(archive) -> None:
+    archive.store_batch([entry("http://a.cn/1.html", BODY)])
+    archive.store_batch([entry("http://b.cn/1.html", BODY, portal="p2",
+                               fetched_at=T0 + timedelta(hours=1))])
+    archive.store_batch([entry("http://c.cn/1.html", BODY + "（编辑：王磊）", portal="p2",
+                               fetched_at=T0 + timedelta(hours=2))])
+    archive.store_batch([entry("http://a.cn/1.html", OTHER, fetched_at=T0 + timedelta(days=1))])
+    b, c = _id_of(archive, "http://b.cn/1.html"), _id_of(archive, "http://c.cn/1.html")
+    assert _head_of(archive, "http://a.cn/1.html") is None
+    heads = {_head_of(archive, "http://b.cn/1.html") or b, _head_of(archive, "http://c.cn/1.html") or c}
+    assert heads == {b}  # b, the earlier copy, now heads what is left of the group
