@@ -28,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     update,
@@ -687,18 +688,22 @@ class Archive:
     def articles_for_revisit(
         self, portal_id: str, since: datetime
     ) -> list[tuple[str, str | None, str | None]]:
-        """(url, ETag, Last-Modified) of articles first seen since `since` and not removed.
+        """(url, ETag, Last-Modified) of articles published since `since` and not removed.
 
         Recent articles are the ones portals still edit; the validators allow conditional GETs.
+        An article without a publish time counts from when it was first seen. Published times
+        are ISO text, so comparing with the day's `YYYY-MM-DD` works for dates and datetimes.
         Stalest (least recently seen) first.
         """
+        recent = or_(articles.c.published_at >= since.date().isoformat(),
+                     and_(articles.c.published_at.is_(None), articles.c.first_seen >= since))
         with self.read_engine.connect() as conn:
             rows = conn.execute(
                 select(articles.c.url, responses.c.etag, responses.c.last_modified)
                 .select_from(articles.outerjoin(responses,
                                                 responses.c.id == articles.c.response_id))
                 .where(articles.c.portal_id == portal_id, articles.c.removed_at.is_(None),
-                       articles.c.first_seen >= since)
+                       recent)
                 .order_by(articles.c.last_seen, articles.c.id)
             ).all()
         return [(r.url, r.etag, r.last_modified) for r in rows]

@@ -171,14 +171,21 @@ def test_channel_progress(archive) -> None:
 def test_mark_removed_and_revisit(archive) -> None:
     h = {"Content-Type": "text/html", "ETag": '"abc"', "Last-Modified": "Fri, 10 May 2024 08:00:00 GMT"}
     archive.store_batch([
-        entry("http://x.cn/old.html", OTHER, fetched_at=T0 - timedelta(days=30)),
-        entry("http://x.cn/a.html", BODY, headers=h),
-        entry("http://x.cn/b.html", BODY + "续", fetched_at=T0 + timedelta(hours=1)),
+        # published long ago, though first seen today: not revisited
+        entry("http://x.cn/old.html", OTHER, published_at="2024-04-01"),
+        entry("http://x.cn/a.html", BODY, headers=h, published_at="2024-05-10T09:30:00+08:00"),
+        entry("http://x.cn/b.html", BODY + "续", fetched_at=T0 + timedelta(hours=1),
+              published_at="2024-05-10T09:30:00+08:00"),
+        # no publish time: counts from when it was first seen
+        entry("http://x.cn/undated.html", "县法院开展送法进校园活动，向师生讲解未成年人保护法。" * 3,
+              published_at=None,
+              fetched_at=T0 + timedelta(hours=2)),
     ])
     assert archive.mark_removed("http://x.cn/b.html", T0 + timedelta(days=2), "404")
     assert not archive.mark_removed("http://x.cn/none.html", T0, "404")
     got = archive.articles_for_revisit("p1", since=T0 - timedelta(days=1))
-    assert got == [("http://x.cn/a.html", '"abc"', "Fri, 10 May 2024 08:00:00 GMT")]
+    assert got == [("http://x.cn/a.html", '"abc"', "Fri, 10 May 2024 08:00:00 GMT"),
+                   ("http://x.cn/undated.html", None, None)]
     with archive.read_engine.connect() as conn:
         ev = conn.execute(text("SELECT event, detail FROM article_events")).one()
     assert ev[0] == "removed" and "404" in ev[1]
