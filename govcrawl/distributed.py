@@ -50,6 +50,9 @@ from govcrawl import dedup
 logger = logging.getLogger(__name__)
 
 LEDGER_META = "govcrawl_ledger"  # request.meta: the ledger entry this request continues
+# request.meta of a callback's output request: the ledger entry of the page that produced it,
+# released once every such request has reached the scheduler (never serialised to Redis).
+PARENT_META = "govcrawl_ledger_parent"
 DEFAULT_PREFIX = "govcrawl"
 TICK_SECONDS = 1.0
 CLOCK_SLACK = timedelta(minutes=5)  # archive rows this much older than the crawl still count
@@ -98,14 +101,6 @@ def redis_settings(url: str, base: Mapping[str, Any] | None = None,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
         "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
-        # The LedgerMiddleware releases a list page once its callback's output is exhausted.
-        # Scrapy hands that output to CONCURRENT_ITEMS tasks, so with more than one the last
-        # requests could still be on their way to Redis when the page is released (and a
-        # worker killed then would lose them): one task keeps the hand-over in order.
-        "CONCURRENT_ITEMS": 1,
-        # Extraction stays in-process here: the ledger's hand-over was validated that way, and
-        # with items waiting on a worker process a SIGKILL test lost an article under load.
-        "GOVCRAWL_EXTRACT_WORKERS": 0,
         "GOVCRAWL_REDIS_PREFIX": prefix,
         "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
         "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", "15")),
@@ -114,7 +109,8 @@ def redis_settings(url: str, base: Mapping[str, Any] | None = None,
         "GOVCRAWL_REDIS_TTL": int(env.get("GOVCRAWL_REDIS_TTL", str(3 * 86400))),
         "EXTENSIONS": {**base.get("EXTENSIONS", {}), "govcrawl.distributed.Coordinator": 120},
         "SPIDER_MIDDLEWARES": {**base.get("SPIDER_MIDDLEWARES", {}),
-                               "govcrawl.distributed.LedgerMiddleware": 950},
+                               # outermost: it sees exactly what reaches the engine
+                               "govcrawl.distributed.LedgerMiddleware": 10},
     }
 
 
@@ -211,10 +207,14 @@ class Scheduler(RedisScheduler):
         return super().from_crawler(crawler)
 
     def enqueue_request(self, request: scrapy.Request) -> bool:
+        parent = request.meta.pop(PARENT_META, None)
         queued = super().enqueue_request(request)
         previous = request.meta.get(LEDGER_META)
         if not queued and previous:  # a redirect or retry to a URL already handled: done
             self.server.hdel(self.queue.keys.ledger, previous)
+        coordinator = _coordinator(self.spider.crawler)
+        if parent and coordinator is not None:
+            coordinator.handed_over(parent)
         return queued
 
 
@@ -456,16 +456,32 @@ class LedgerMiddleware:
     def process_spider_output(self, response, result):
         produced = False
         for out in result:
-            produced = produced or not isinstance(out, scrapy.Request)
+            produced = self._track(response, out) or produced
             yield out
         self._done(response, produced)
 
     async def process_spider_output_async(self, response, result):
         produced = False
         async for out in result:
-            produced = produced or not isinstance(out, scrapy.Request)
+            produced = self._track(response, out) or produced
             yield out
         self._done(response, produced)
+
+    def _track(self, response, out) -> bool:
+        """Mark an output request with its page's entry; True for an item.
+
+        Scrapy reads a callback's output ahead into a queue, so the output being exhausted
+        does not mean its requests were scheduled: each one reports when it is.
+        """
+        if not isinstance(out, scrapy.Request):
+            return True
+        coordinator = _coordinator(self.crawler)
+        request = response.request
+        entry = request.meta.get(LEDGER_META) if request is not None else None
+        if coordinator is not None and entry:
+            out.meta[PARENT_META] = entry
+            coordinator.hand_over_started(entry)
+        return False
 
     def _done(self, response, produced: bool) -> None:
         coordinator = _coordinator(self.crawler)
@@ -476,7 +492,7 @@ class LedgerMiddleware:
         if produced:
             coordinator.await_durable(entry, request.url)
         else:
-            coordinator.release(entry)
+            coordinator.output_finished(entry)
 
 
 def _coordinator(crawler) -> Coordinator | None:
@@ -497,6 +513,8 @@ class Coordinator:
         self.max_attempts = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3)
         self.ttl = settings.getint("GOVCRAWL_REDIS_TTL", 3 * 86400)
         self.awaiting: dict[bytes, str] = {}  # ledger entry -> url_key, until archived
+        self.handing_over: dict[bytes, int] = {}  # entry -> its output requests not scheduled
+        self.output_done: set[bytes] = set()  # entries whose callback output is exhausted
         self.idle_since: float | None = None
         self.closing = False
         self.keys: Keys | None = None
@@ -543,6 +561,27 @@ class Coordinator:
 
     def release(self, entry: bytes) -> None:
         self.server.hdel(self.keys.ledger, entry)
+
+    def hand_over_started(self, entry: bytes) -> None:
+        self.handing_over[entry] = self.handing_over.get(entry, 0) + 1
+
+    def handed_over(self, entry: bytes) -> None:
+        """One output request of `entry`'s page reached the scheduler (queued or filtered)."""
+        left = self.handing_over.get(entry, 0) - 1
+        if left > 0:
+            self.handing_over[entry] = left
+            return
+        self.handing_over.pop(entry, None)
+        if entry in self.output_done:
+            self.output_done.discard(entry)
+            self.release(entry)
+
+    def output_finished(self, entry: bytes) -> None:
+        """The page's output is exhausted: release it once its requests are all scheduled."""
+        if self.handing_over.get(entry):
+            self.output_done.add(entry)
+        else:
+            self.release(entry)
 
     # -- the loop ----------------------------------------------------------------------------
     async def _run(self) -> None:

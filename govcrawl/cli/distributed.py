@@ -184,20 +184,3 @@ def _run_stats(archive, portal_id: str, since: float) -> list[dict]:
         return [dict(r.stats or {}) for r in conn.execute(
             select(runs.c.stats).where(runs.c.spider == portal_id,
                                        runs.c.started_at >= started))]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m govcrawl.cli.distributed seed|workers ...`, until cli/__init__ lists us."""
-    parser = argparse.ArgumentParser(prog="govcrawl")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    register(subparsers)
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except UsageError as exc:
-        print(f"govcrawl {args.command}: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

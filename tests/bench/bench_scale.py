@@ -44,7 +44,7 @@ def crawl(simulator_toml: Path, workers: int, workdir: Path) -> dict:
                 "GOVCRAWL_REDIS_URL": REDIS_URL, "GOVCRAWL_REDIS_PREFIX": prefix,
                 "GOVCRAWL_IDLE_SECONDS": "2", "GOVCRAWL_WORKER_TIMEOUT": "5",
                 "GOVCRAWL_LOG_DIR": str(workdir / "logs"), "PYTHONPATH": str(ROOT)})
-    cli = [sys.executable, "-m", "govcrawl.cli.distributed"]
+    cli = [sys.executable, "-m", "govcrawl"]
     try:
         subprocess.run([*cli, "seed", PORTAL], env=env, check=True, capture_output=True)
         peak = {"bytes": 0}

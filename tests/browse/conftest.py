@@ -90,21 +90,8 @@ def free_port() -> int:
 
 
 def browse_command(*args: str) -> list[str]:
-    """`govcrawl browse ARGS` as a user runs it (through a launcher until the CLI lists it)."""
-    from govcrawl.cli import COMMAND_MODULES
-
-    if "browse" in COMMAND_MODULES:
-        return [sys.executable, "-m", "govcrawl", "browse", *args]
-    launcher = (
-        "import argparse, sys\n"
-        "from govcrawl.cli import UsageError, browse\n"
-        "parser = argparse.ArgumentParser(prog='govcrawl')\n"
-        "browse.register(parser.add_subparsers(dest='command'))\n"
-        "args = parser.parse_args(sys.argv[1:])\n"
-        "try:\n    sys.exit(args.func(args))\n"
-        "except UsageError as exc:\n"
-        "    print(f'govcrawl {args.command}: {exc}', file=sys.stderr)\n    sys.exit(2)\n")
-    return [sys.executable, "-c", launcher, "browse", *args]
+    """`govcrawl browse ARGS` as a user runs it."""
+    return [sys.executable, "-m", "govcrawl", "browse", *args]
 
 
 @dataclass

@@ -17,8 +17,6 @@ from govcrawl.portals.registry import Portal, Registry, load_registry
 from govcrawl.simulator import Simulator
 from govcrawl.store.db import open_archive
 
-MINE = ("portals", "save_page")
-
 
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,9 +34,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> object:
     """`govcrawl ARGS…` in-process through cli.main: (exit status, stdout, stderr)."""
-    missing = tuple(m for m in MINE if m not in cli.COMMAND_MODULES)
-    monkeypatch.setattr(cli, "COMMAND_MODULES", cli.COMMAND_MODULES + missing)
-
     def invoke(*argv: str) -> tuple[int, str, str]:
         capsys.readouterr()
         status = cli.main(list(argv))

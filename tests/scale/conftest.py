@@ -58,7 +58,7 @@ class ScaleSite:
     pg_url: str
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "govcrawl.cli.distributed", *args]
+        return [sys.executable, "-m", "govcrawl", *args]
 
     def run(self, *args: str, timeout: int = 240) -> subprocess.CompletedProcess:
         return subprocess.run(self.command(*args), cwd=self.workdir, env=self.env,

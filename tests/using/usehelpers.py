@@ -12,7 +12,6 @@ from pathlib import Path
 
 from govcrawl import cli
 
-MY_COMMANDS = ("query", "show", "stats", "export", "import_cmd", "reprocess")
 SIM_PORTALS = ("sim_spp", "sim_changan", "sim_jszf", "sim_fzw", "sim_court", "sim_county",
                "sim_twfx", "sim_farm")
 
@@ -29,19 +28,12 @@ class Result:
 
 def run_cli(*argv: str) -> Result:
     """`govcrawl ARGV` in this process (stdout/stderr are pipes, not terminals)."""
-    modules = tuple(cli.COMMAND_MODULES) + tuple(
-        m for m in MY_COMMANDS if m not in cli.COMMAND_MODULES)
     out, err = io.StringIO(), io.StringIO()
-    saved = cli.COMMAND_MODULES
-    cli.COMMAND_MODULES = modules
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(list(argv))
-            except SystemExit as exc:  # argparse errors
-                code = int(exc.code or 0)
-    finally:
-        cli.COMMAND_MODULES = saved
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exc:  # argparse errors
+            code = int(exc.code or 0)
     return Result(code, out.getvalue(), err.getvalue())
 
 
