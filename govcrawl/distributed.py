@@ -76,6 +76,22 @@ redis.call('HSET', KEYS[2], id, ARGV[1] .. '\\n' .. r[1])
 return {id, r[1]}
 """
 
+# Queue a request unless its fingerprint was seen, and release the ledger entry it continues,
+# atomically: marking a fingerprint seen and queueing its request as two steps would let a kill
+# between them lose the request for good (a re-fetched parent finds it "seen").
+# KEYS: queue, dupefilter, ledger; ARGV: fingerprint ('' = don't filter), score, request,
+# released entry ('' = none). Returns 1 when queued.
+_PUSH = """
+local queued = 1
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[2], ARGV[1]) == 0 then
+  queued = 0
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+end
+if ARGV[4] ~= '' then redis.call('HDEL', KEYS[3], ARGV[4]) end
+return queued
+"""
+
 # Heartbeat: record the worker and keep the crawl's keys alive, unless the crawl is done (its
 # summary then keeps its short expiry). KEYS: workers, crawl, then the keys to keep alive.
 _BEAT = """
@@ -159,7 +175,8 @@ class CompactDupeFilter(RFPDupeFilter):
 
 
 class LedgerQueue(PriorityQueue):
-    """scrapy-redis's priority queue; taking a request records it in the crawl's ledger."""
+    """scrapy-redis's priority queue; taking a request records it in the crawl's ledger, and
+    putting one marks its fingerprint seen in the same step."""
 
     owner = ""
 
@@ -167,23 +184,36 @@ class LedgerQueue(PriorityQueue):
         super().__init__(server, spider, key, serializer or picklecompat)
         self.keys = keys_for(spider.settings, spider.name)
         self._pop = server.register_script(_POP)
+        self._push = server.register_script(_PUSH)
         self.owner = worker_id(spider.name)
+
+    def push_unseen(self, request: scrapy.Request, release: bytes | None = None,
+                    client=None) -> bool:
+        """Queue `request` unless seen (dont_filter: always) and release the ledger entry
+        `release`, in one atomic step; `client` may be a transaction pipeline."""
+        return self._put(request, not request.dont_filter, release, client)
 
     def push_many(self, requests: Iterable[scrapy.Request], release: Iterable[bytes] = ()
                   ) -> None:
-        """Queue requests and release ledger entries in one transaction (a hand-over)."""
+        """Queue requests unconditionally and release ledger entries in one transaction."""
         pipe = self.server.pipeline(transaction=True)
         for request in requests:
-            request.meta.pop(LEDGER_META, None)
-            pipe.execute_command("ZADD", self.key, -request.priority,
-                                 self._encode_request(request))
+            self._put(request, False, None, pipe)
         for entry in release:
             pipe.hdel(self.keys.ledger, entry)
         pipe.execute()
 
     def push(self, request: scrapy.Request) -> None:
-        previous = request.meta.get(LEDGER_META)
-        self.push_many([request], [previous] if previous else [])
+        self._put(request, False, request.meta.get(LEDGER_META), None)
+
+    def _put(self, request: scrapy.Request, check_seen: bool, release: bytes | None,
+             client) -> bool:
+        request.meta.pop(LEDGER_META, None)
+        return bool(self._push(
+            keys=[self.key, self.keys.dupefilter, self.keys.ledger],
+            args=[fingerprint(request) if check_seen else b"", -request.priority,
+                  self._encode_request(request), release or b""],
+            client=client))
 
     def pop(self, timeout: int = 0) -> scrapy.Request | None:
         found = self._pop(keys=[self.key, self.keys.ledger, self.keys.ledger_id],
@@ -207,11 +237,14 @@ class Scheduler(RedisScheduler):
         return super().from_crawler(crawler)
 
     def enqueue_request(self, request: scrapy.Request) -> bool:
+        """scrapy-redis checks the duplicate filter, then queues: here both are one step."""
         parent = request.meta.pop(PARENT_META, None)
-        queued = super().enqueue_request(request)
-        previous = request.meta.get(LEDGER_META)
-        if not queued and previous:  # a redirect or retry to a URL already handled: done
-            self.server.hdel(self.queue.keys.ledger, previous)
+        previous = request.meta.get(LEDGER_META)  # a redirect or retry of a taken request
+        queued = self.queue.push_unseen(request, previous)
+        if queued and self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        else:
+            self.df.log(request, self.spider)
         coordinator = _coordinator(self.spider.crawler)
         if parent and coordinator is not None:
             coordinator.handed_over(parent)
@@ -227,28 +260,35 @@ def worker_id(spider: str) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{spider}"
 
 
-def begin_crawl(server, keys: Keys, *, restart: bool = False) -> bool:
+def begin_crawl(server, keys: Keys, *, restart: bool = False,
+                queue: LedgerQueue | None = None,
+                starts: Iterable[scrapy.Request] = ()) -> int | None:
     """Start a crawl unless one is running (or, without restart, finished recently).
 
-    A new crawl forgets the previous one's leftovers; returns whether this call started it.
+    A new crawl forgets the previous one's leftovers and gets its start requests queued in the
+    same transaction: a seeder killed half-way must not leave a "running" crawl with nothing
+    to do. Returns how many start requests it queued, or None if it did not start the crawl.
     """
     with server.pipeline(transaction=True) as pipe:
         pipe.watch(keys.crawl)
         state = pipe.hget(keys.crawl, "state")
         if state is not None and (state == b"running" or not restart):
             pipe.reset()
-            return False
+            return None
         started = datetime.now(UTC).isoformat()
         pipe.multi()
         pipe.delete(*[k for k in keys.all() if k != keys.workers])
         pipe.hset(keys.crawl, mapping={"state": "running", "started_at": started})
+        starts = list(starts)
+        for request in starts:
+            queue.push_unseen(request, client=pipe)
         try:
-            pipe.execute()
+            results = pipe.execute()
         except Exception as exc:  # WatchError: another process started it first
             if type(exc).__name__ == "WatchError":
-                return False
+                return None
             raise
-    return True
+    return sum(1 for queued in results[len(results) - len(starts):] if queued)
 
 
 def crawl_info(server, keys: Keys) -> dict[str, str]:
@@ -443,15 +483,27 @@ class LedgerMiddleware:
         return cls(crawler)
 
     async def process_start(self, start):
+        """The first worker seeds the crawl: its start requests go straight to Redis, in the
+        transaction that starts the crawl; the others join without yielding any."""
         spider = self.crawler.spider
         server = get_redis_from_settings(self.crawler.settings)
-        if not begin_crawl(server, keys_for(self.crawler.settings, spider.name)):
+        keys = keys_for(self.crawler.settings, spider.name)
+        seeded = None
+        if server.hget(keys.crawl, "state") is None:
+            requests, others = [], []
+            async for item_or_request in start:
+                (requests if isinstance(item_or_request, scrapy.Request) else others).append(
+                    item_or_request)
+            seeded = begin_crawl(server, keys, queue=LedgerQueue(server, spider, keys.requests),
+                                 starts=requests)
+        if seeded is None:
             logger.info("%s: joining the crawl in Redis (not yielding start requests)",
                         spider.name)
             return
-        logger.info("%s: no crawl in Redis: this worker seeds it", spider.name)
-        async for item_or_request in start:
-            yield item_or_request
+        logger.info("%s: no crawl in Redis: this worker seeded it with %d start request(s)",
+                    spider.name, seeded)
+        for item in others:
+            yield item
 
     def process_spider_output(self, response, result):
         produced = False
@@ -691,9 +743,9 @@ async def _start_requests(spider) -> list[scrapy.Request]:
 def seed(server, spider, *, restart: bool = True) -> tuple[bool, int]:
     """Queue a portal's start requests; returns (started a new crawl, requests queued)."""
     keys = keys_for(spider.settings, spider.name)
-    started = begin_crawl(server, keys, restart=restart)
+    queue = LedgerQueue(server, spider, keys.requests)
     requests = asyncio.run(_start_requests(spider))
-    df = CompactDupeFilter(server, keys.dupefilter)
-    fresh = [r for r in requests if r.dont_filter or not df.request_seen(r)]
-    LedgerQueue(server, spider, keys.requests).push_many(fresh)
-    return started, len(fresh)
+    queued = begin_crawl(server, keys, restart=restart, queue=queue, starts=requests)
+    if queued is not None:
+        return True, queued
+    return False, sum(queue.push_unseen(r) for r in requests)

@@ -95,10 +95,6 @@ def wait_for_a_busy_worker(server, ledger_key: str, workers, least: int = 3):
     raise AssertionError("no worker ever held work")
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug, issue #12 left open: in about 1 full-suite run in 3, one article of 60 is "
-    "never fetched after a worker is SIGKILLed (the read-ahead hand-over race is fixed; "
-    "another loss path remains)"))
 def test_sigkilled_worker_is_recovered_automatically(scale_site, redis_server, tmp_path):
     portal = "sim_changan"
     site = scale_site(size=60)
