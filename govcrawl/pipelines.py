@@ -236,7 +236,9 @@ class MediaFilesPipeline(FilesPipeline):
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("GOVCRAWL_FETCH_MEDIA"):
-            raise NotConfigured("GOVCRAWL_FETCH_MEDIA is off")
+            # No message: Scrapy logs a WARNING for a reason given, on every crawl of an
+            # opt-in feature, and unattended runs watch their warnings.
+            raise NotConfigured
         pipeline = super().from_crawler(crawler)
         pipeline.max_size = crawler.settings.getint("GOVCRAWL_MEDIA_MAXSIZE", 20 * 1024 * 1024)
         return pipeline

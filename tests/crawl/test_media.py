@@ -18,7 +18,9 @@ def expected_media(site) -> set[tuple[str, str, str]]:
 
 def test_media_links_are_recorded_and_not_downloaded_by_default(site_factory):
     site = site_factory(size=20)
-    assert site.crawl("sim_spp").returncode == 0
+    result = site.crawl("sim_spp")
+    assert result.returncode == 0
+    assert "MediaFilesPipeline" not in result.stderr  # an opt-in feature off is not a warning
     rows = site.sql("select url, kind, text, path from media")
     assert {(u, k, t) for u, k, t, _ in rows} == expected_media(site)
     assert rows and all(path is None for *_, path in rows)
