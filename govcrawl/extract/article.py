@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
 from govcrawl.extract.byline import Byline, has_field_label, parse_byline, parse_credits
 from govcrawl.extract.dates import ParsedDate, parse_date
 from govcrawl.records import Media
+from govcrawl.text.hanzi import run_chars
 
 SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "head", "title", "select", "option",
@@ -69,21 +69,32 @@ _JUNK_ONLY_RE = re.compile(
 _NAV_LINE_RE = re.compile(r"^(上一篇|下一篇|上一条|下一条|相关链接|相关新闻|相关阅读)\s*[:：]")
 _STRAY_TAG_RE = re.compile(r"\??/?[a-zA-Z]{1,6}>$|\?/p>")
 _WS_RE = re.compile(r"[ \t\r\f\v\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]+")
-_HAN_RE = re.compile(r"[\u3400-\u9fff]")
-_PUNCT_RE = re.compile("[，。、；：？！“”‘’（）《》,.;:?!]")
+_HAN_RUN_RE = re.compile(r"[\u3400-\u9fff]+")
+_PUNCT_RUN_RE = re.compile("[，。、；：？！“”‘’（）《》,.;:?!]+")
+# Byline separators as displayed: the matching copy (folded, simplified) has a ``:`` or ``丨``
+# exactly when the displayed text has one of these.
+_SEPARATOR_RE = re.compile("[:：丨]")
 
 
 # ---------------------------------------------------------------------------------- parsing
 
 
+# lxml.html's parser is this parser plus a Python-level element class lookup on every element
+# proxy; the plain classes are enough here and markedly cheaper to walk.
+_PARSER = etree.HTMLParser()
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
+# What lxml.html's ``text_content()`` is: every descendant text node, comments excluded.
+string_content = etree.XPath("string()", smart_strings=False)
+
+
 def parse_html(text: str) -> etree._Element | None:
     """lxml document from text; tolerant of farm-broken markup (never raises)."""
-    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    text = _XML_DECL_RE.sub("", text)
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
+        return etree.fromstring(text, _PARSER)  # None for a document with no elements
+    except ValueError:
         return None
 
 
@@ -130,33 +141,6 @@ def inline_text(el: etree._Element) -> str:
     except RecursionError:
         return ""
     return "".join(parts)
-
-
-def render_lines(el: etree._Element, skip: frozenset[int] = frozenset()) -> list[str]:
-    """Lines of displayed text: a line break at every block element and ``<br>``."""
-    parts: list[str] = []
-
-    def visit(node: etree._Element) -> None:
-        tag = _tag(node)
-        if tag is None or tag in SKIP_TAGS or id(node) in skip:
-            return
-        brk = tag in LINE_TAGS
-        if brk:
-            parts.append("\n")
-        if node.text:
-            parts.append(node.text)
-        for child in node:
-            visit(child)
-            if child.tail:
-                parts.append(child.tail)
-        if brk:
-            parts.append("\n")
-
-    try:
-        visit(el)
-    except RecursionError:
-        return []
-    return "".join(parts).split("\n")
 
 
 def collapse(text: str) -> str:
@@ -251,8 +235,15 @@ def strip_site_suffix(title: str, site_name: str | None) -> str:
     return title
 
 
+_TITLE_SPACE_RE = re.compile(r"[\s\u3000\u00a0]+")
+
+
 def _norm_title(text: str) -> str:
-    return re.sub(r"[\s\u3000\u00a0]+", "", text)
+    return _TITLE_SPACE_RE.sub("", text)
+
+
+_HEADING_RANK = {"h1": 3.0, "h2": 2.0, "h3": 1.0}
+_TITLE_HINT_TAGS = frozenset({"div", "td", "p", "span", "strong", "b", "font"})
 
 
 @dataclass
@@ -269,28 +260,22 @@ def choose_title(
     ``<title>`` → ``<title>`` minus the site suffix.  ``fold`` maps text to a comparable form."""
     head_title = ""
     for t in root.iter("title"):
-        head_title = collapse(t.text_content() or "")
+        head_title = collapse(string_content(t) or "")
         break
     site = meta.get("sitename")
     stripped = strip_site_suffix(head_title, site) if head_title else ""
     ref = _norm_title(fold(stripped or head_title))
 
-    best: tuple[float, int, etree._Element, str] | None = None
-    order = 0
+    best: tuple[float, etree._Element, str] | None = None
     for el in root.iter():
         tag = _tag(el)
-        if tag is None:
-            continue
-        cls = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if tag in {"h1", "h2", "h3"}:
-            rank = {"h1": 3.0, "h2": 2.0, "h3": 1.0}[tag]
-        elif tag in {"div", "td", "p", "span", "strong", "b", "font"} and TITLE_HINT_RE.search(
-            cls
-        ):
+        rank = _HEADING_RANK.get(tag)
+        if rank is None:
+            if tag not in _TITLE_HINT_TAGS or not TITLE_HINT_RE.search(
+                f"{el.get('class') or ''} {el.get('id') or ''}"
+            ):
+                continue
             rank = 2.5
-        else:
-            continue
-        order += 1
         text = collapse(inline_text(el))
         if not text or len(text) > 150 or has_field_label(text):
             continue
@@ -312,12 +297,12 @@ def choose_title(
             continue
         total = score + rank * 0.1
         if best is None or total > best[0]:
-            best = (total, order, el, text)
+            best = (total, el, text)
     mt = meta_title(meta)
     if mt:
-        return TitleChoice(collapse(mt), "meta", best[2] if best else None)
+        return TitleChoice(collapse(mt), "meta", best[1] if best else None)
     if best is not None:
-        return TitleChoice(best[3], "h1" if _tag(best[2]) == "h1" else "heading", best[2])
+        return TitleChoice(best[2], "h1" if _tag(best[1]) == "h1" else "heading", best[1])
     # no <title> match: the first h1 that is not chrome
     for el in root.iter("h1"):
         text = collapse(inline_text(el))
@@ -328,46 +313,72 @@ def choose_title(
     return None
 
 
-# ---------------------------------------------------------------------------------- byline
+# ---------------------------------------------------------------------------- page text, byline
 
 
-def own_block_texts(root: etree._Element) -> list[tuple[etree._Element, str]]:
-    """Each byline block (nearest block ancestor) with the text nodes it owns, in doc order."""
-    owned: dict[int, list[str]] = {}
-    order: list[etree._Element] = []
+@dataclass
+class PageText:
+    """The displayed text of ``<body>`` (else the whole document), read in one walk."""
 
-    def visit(node: etree._Element, block: etree._Element) -> None:
+    text: str  # blocks joined by a space, as ``inline_text`` gives it
+    blocks: list[tuple[etree._Element, str]]  # each byline block with the text it owns
+    prose: list[list[str]] | None  # per block: its non-link text nodes (None: walk too deep)
+
+
+def read_page_text(root: etree._Element) -> PageText:
+    """Page text, byline blocks (nearest block ancestor of each text node) and per-block prose
+    in one walk, in document order: each is a walk over the same nodes otherwise."""
+    body = root.find("body")
+    start = body if body is not None else root
+    flat: list[str] = []
+    blocks: list[etree._Element] = [start]
+    owned: list[list[str]] = [[]]
+    prose: list[list[str]] = [[]]
+
+    def visit(node: etree._Element, own: list[str], nonlink: list[str], in_link: bool) -> None:
         tag = _tag(node)
         if tag is None or tag in SKIP_TAGS:
             return
-        mine = block
+        in_link = in_link or tag == "a"
         if tag in BYLINE_BLOCKS:
-            mine = node
-            owned[id(node)] = []
-            order.append(node)
+            own, nonlink = [], []
+            blocks.append(node)
+            owned.append(own)
+            prose.append(nonlink)
         elif tag == "br":
-            owned[id(block)].append(" ")
+            own.append(" ")
+        line = tag in LINE_TAGS
+        if line:
+            flat.append(" ")
         if node.text:
-            owned[id(mine)].append(node.text)
+            flat.append(node.text)
+            own.append(node.text)
+            if not in_link:
+                nonlink.append(node.text)
         for child in node:
-            visit(child, mine)
+            visit(child, own, nonlink, in_link)
             if child.tail:
-                owned[id(mine)].append(child.tail)
-                if _tag(child) in BYLINE_BLOCKS:
-                    owned[id(mine)].append("")
+                flat.append(child.tail)
+                own.append(child.tail)
+                if not in_link:
+                    nonlink.append(child.tail)
+        if line:
+            flat.append(" ")
 
-    body = root.find("body")
-    start = body if body is not None else root
-    owned[id(start)] = []
-    order.append(start)
+    # ``start`` is block 0; its own leading text is page text but belongs to no block.
+    edge = " " if _tag(start) in LINE_TAGS else ""
+    flat += (edge, start.text or "")
     try:
         for child in start:
-            visit(child, start)
+            visit(child, owned[0], prose[0], False)
             if child.tail:
-                owned[id(start)].append(child.tail)
-    except RecursionError:
-        pass
-    return [(el, "".join(owned[id(el)])) for el in order]
+                flat.append(child.tail)
+                owned[0].append(child.tail)
+                prose[0].append(child.tail)
+    except RecursionError:  # past libxml2's own depth limit: no page text, no density
+        return PageText("", list(zip(blocks, map("".join, owned), strict=True)), None)
+    flat.append(edge)
+    return PageText("".join(flat), list(zip(blocks, map("".join, owned), strict=True)), prose)
 
 
 @dataclass
@@ -384,16 +395,19 @@ def find_byline_blocks(
 ) -> list[BylineBlock]:
     """Short blocks holding ≥1 byline label: the only places labels are believed."""
     out: list[BylineBlock] = []
-    items = [(el, collapse(text)) for el, text in blocks]
-    for i, (el, shown) in enumerate(items):
+    items = list(blocks)
+    for i, (el, text) in enumerate(items):
+        if not _SEPARATOR_RE.search(text):  # no label without its separator: skip the matching
+            continue
+        shown = collapse(text)
         if not shown or len(shown) > max_chars:
             continue
         match = to_match(shown)
         if not has_field_label(match):
             continue
         # a label whose value sits in the next block (``<td>来源：</td></tr><tr><td>新华社``)
-        if _DANGLING_LABEL_RE.search(match):
-            nxt = next((t for _e, t in items[i + 1:i + 4] if t), "")
+        if match.rstrip().endswith((":", "丨")):
+            nxt = next((t for t in (collapse(t) for _e, t in items[i + 1:i + 4]) if t), "")
             if nxt and len(nxt) <= 60 and not has_field_label(to_match(nxt)):
                 shown = f"{shown} {nxt}"
                 match = to_match(shown)
@@ -401,112 +415,96 @@ def find_byline_blocks(
     return out
 
 
-_DANGLING_LABEL_RE = re.compile(r"[:丨]\s*$")
-
-
 # ---------------------------------------------------------------------------------- body
 
 
-def prose_han(el: etree._Element) -> int:
-    """Han characters of non-link displayed text: what makes a page an article, not a list."""
-    total = 0
+def read_container(el: etree._Element, skip: frozenset[int]) -> tuple[list[str], int]:
+    """The body container in one walk: its lines of displayed text (a line break at every block
+    element and ``<br>``; elements whose id is in ``skip`` left out) and its prose, the Han
+    characters of non-link displayed text (what makes a page an article, not a list)."""
+    parts: list[str] = []
+    prose: list[str] = []
 
-    def visit(node: etree._Element) -> None:
-        nonlocal total
+    def visit(node: etree._Element, shown: bool, counted: bool) -> None:
         tag = _tag(node)
-        if tag is None or tag in SKIP_TAGS or tag == "a":
+        if tag is None or tag in SKIP_TAGS:
             return
+        shown = shown and id(node) not in skip
+        counted = counted and tag != "a"
+        if not (shown or counted):
+            return
+        brk = shown and tag in LINE_TAGS
+        if brk:
+            parts.append("\n")
         if node.text:
-            total += len(_HAN_RE.findall(node.text))
+            if shown:
+                parts.append(node.text)
+            if counted:
+                prose.append(node.text)
         for child in node:
-            visit(child)
+            visit(child, shown, counted)
             if child.tail:
-                total += len(_HAN_RE.findall(child.tail))
+                if shown:
+                    parts.append(child.tail)
+                if counted:
+                    prose.append(child.tail)
+        if brk:
+            parts.append("\n")
 
-    with contextlib.suppress(RecursionError):
-        visit(el)
-    return total
+    try:
+        visit(el, True, True)
+    except RecursionError:  # past libxml2's own depth limit: no lines, the prose read so far
+        parts = []
+    han = run_chars(_HAN_RUN_RE, "".join(prose))  # counted once, not per text node
+    return "".join(parts).split("\n"), han
 
 
-def _prose_stats(el: etree._Element) -> tuple[int, int, int]:
-    """(non-link characters, punctuation count, link characters) of displayed text."""
-    chars = punct = link = 0
+def _prose_stats(el: etree._Element) -> tuple[int, int]:
+    """(non-link characters, link characters) of displayed text, each text node stripped."""
+    prose: list[str] = []
+    links: list[str] = []
 
     def visit(node: etree._Element, in_link: bool) -> None:
-        nonlocal chars, punct, link
         tag = _tag(node)
         if tag is None or tag in SKIP_TAGS:
             return
         here = in_link or tag == "a"
-        for text in (node.text,):
-            if text:
-                n = len(text.strip())
-                if here:
-                    link += n
-                else:
-                    chars += n
-                    punct += len(_PUNCT_RE.findall(text))
+        out = links if here else prose
+        if node.text:
+            out.append(node.text)
         for child in node:
             visit(child, here)
             if child.tail:
-                n = len(child.tail.strip())
-                if here:
-                    link += n
-                else:
-                    chars += n
-                    punct += len(_PUNCT_RE.findall(child.tail))
+                out.append(child.tail)
 
     with contextlib.suppress(RecursionError):
         visit(el, False)
-    return chars, punct, link
+    return sum(len(t.strip()) for t in prose), sum(len(t.strip()) for t in links)
 
 
-def density_container(root: etree._Element) -> etree._Element | None:
+def _density_score(text: str) -> float:
+    stripped = text.strip()
+    if not stripped:
+        return 0.0
+    han = run_chars(_HAN_RUN_RE, stripped)
+    punct = run_chars(_PUNCT_RUN_RE, stripped)
+    return han + 0.3 * (len(stripped) - han) + 3 * punct
+
+
+def density_container(page: PageText) -> etree._Element | None:
     """Text-density fallback for unknown templates: the element whose own paragraphs (its own
     text plus its direct block children's text) carry the most non-link prose and punctuation."""
-    own: dict[int, float] = {}
-    elements: dict[int, etree._Element] = {}
-
-    def score_text(text: str | None) -> float:
-        if not text:
-            return 0.0
-        stripped = text.strip()
-        if not stripped:
-            return 0.0
-        han = len(_HAN_RE.findall(stripped))
-        punct = len(_PUNCT_RE.findall(stripped))
-        return han + 0.3 * (len(stripped) - han) + 3 * punct
-
-    def visit(node: etree._Element, block: etree._Element, in_link: bool) -> None:
-        tag = _tag(node)
-        if tag is None or tag in SKIP_TAGS:
-            return
-        here = in_link or tag == "a"
-        mine = node if tag in BYLINE_BLOCKS else block
-        if mine is node:
-            own.setdefault(id(node), 0.0)
-            elements[id(node)] = node
-        if not here:
-            own[id(mine)] += score_text(node.text)
-        for child in node:
-            visit(child, mine, here)
-            if not here:
-                own[id(mine)] += score_text(child.tail)
-
-    body = root.find("body")
-    start = body if body is not None else root
-    own[id(start)] = 0.0
-    elements[id(start)] = start
-    try:
-        for child in start:
-            visit(child, start, False)
-    except RecursionError:
+    if page.prose is None:
         return None
+    start = page.blocks[0][0]
+    # by id: ``page.blocks`` keeps every block's proxy, so no id is reused meanwhile
+    own = {id(el): sum(map(_density_score, texts), 0.0)
+           for (el, _text), texts in zip(page.blocks, page.prose, strict=True)}
     best: tuple[float, etree._Element] | None = None
-    for key, el in elements.items():
-        total = own.get(key, 0.0)
+    for el, _text in page.blocks:
+        total = own[id(el)]
         for child in el:
-            if isinstance(child.tag, str) and id(child) in own:
+            if id(child) in own:
                 total += own[id(child)]
         if best is None or total > best[0]:
             best = (total, el)
@@ -514,17 +512,16 @@ def density_container(root: etree._Element) -> etree._Element | None:
         return None
     # A body split over sibling blocks (pages, post fragments): climb while the chosen element
     # holds well under half of its parent's prose and the parent is not link-dominated.
-    subtree: dict[int, float] = {}
+    subtree: dict[etree._Element, float] = {}  # keyed by element: keeps its proxy (and id) alive
 
     def total(el: etree._Element) -> float:
-        key = id(el)
-        if key not in subtree:
-            value = own.get(key, 0.0)
+        if el not in subtree:
+            value = own.get(id(el), 0.0)
             for child in el:
                 if isinstance(child.tag, str):
                     value += total(child)
-            subtree[key] = value
-        return subtree[key]
+            subtree[el] = value
+        return subtree[el]
 
     chosen = best[1]
     try:
@@ -533,8 +530,8 @@ def density_container(root: etree._Element) -> etree._Element | None:
             if parent is None or parent is start.getparent():
                 break
             mine, theirs = total(chosen), total(parent)
-            _chars, _punct, link = _prose_stats(parent)
-            if theirs <= 0 or mine >= 0.5 * theirs or link > 0.5 * max(_chars, 1):
+            chars, link = _prose_stats(parent)
+            if theirs <= 0 or mine >= 0.5 * theirs or link > 0.5 * max(chars, 1):
                 break
             chosen = parent
     except RecursionError:
@@ -543,7 +540,7 @@ def density_container(root: etree._Element) -> etree._Element | None:
 
 
 def find_container(
-    root: etree._Element, selector: str | None
+    root: etree._Element, selector: str | None, page: PageText
 ) -> tuple[etree._Element | None, str]:
     """Body container: portal selector → known CMS containers → text density."""
     if selector:
@@ -565,7 +562,7 @@ def find_container(
     for _rank, el in hits:
         if _prose_stats(el)[0] >= 30:
             return el, "container"
-    el = density_container(root)
+    el = density_container(page)
     return el, "density"
 
 
@@ -577,7 +574,7 @@ def is_toolbar_line(line: str) -> bool:
 
 def clean_line(line: str) -> str:
     line = collapse(line)
-    if _STRAY_TAG_RE.search(line):
+    if ">" in line and _STRAY_TAG_RE.search(line):
         line = _STRAY_TAG_RE.sub("", line).rstrip()
     return line
 
@@ -632,8 +629,13 @@ _CHROME_BLOCK_RE = re.compile(r"foot|bottom|copyright|banquan|nav|menu|friend|li
                               re.I)
 
 
+_HREFS_AFTER = etree.XPath("following::a/@href", smart_strings=False)
+
+
 def _attachment_links_after(container: etree._Element) -> list[etree._Element]:
     """Attachment links after the body (a 附件 list below the text), but not in page chrome."""
+    if not any(map(ATTACH_EXT_RE.search, _HREFS_AFTER(container))):
+        return []  # the common case, decided on plain strings without making element proxies
     found = []
     for anchor in container.xpath("following::a[@href]"):
         if not ATTACH_EXT_RE.search(anchor.get("href") or ""):

@@ -17,6 +17,9 @@ TZ = "+08:00"
 _FULLWIDTH = str.maketrans(
     "０１２３４５６７８９：－／．　", "0123456789:-/. "
 )
+# str.translate costs a dict miss per character; translating only the runs that need it is
+# several times cheaper on Chinese text, where such runs are rare and short.
+_FULLWIDTH_RUN_RE = re.compile("[０-９：－／．　]+")
 
 # A date: 2022-05-10, 2022/5/10, 2022.05.10, 2022年5月10日; then an optional time.
 DATE_RE = re.compile(
@@ -47,7 +50,11 @@ class ParsedDate:
 
 def fold_digits(text: str) -> str:
     """Full-width digits/colons/dashes to ASCII, same length (offsets stay valid)."""
-    return text.translate(_FULLWIDTH)
+    return _FULLWIDTH_RUN_RE.sub(_fold_run, text)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match[0].translate(_FULLWIDTH)
 
 
 def _build(m: re.Match[str]) -> ParsedDate | None:

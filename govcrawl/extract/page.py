@@ -38,11 +38,13 @@ _MAINLAND_RE = re.compile(
     r"最高检|最高法|中国法院网|人民政府)"
 )
 _SELECTOR_LABEL_RE = re.compile(r"^[^:：]{1,6}[:：]\s*")
+_LINKS = etree.XPath("//a")
 _BREADCRUMB_RE = re.compile(r"(当前位置|您的位置|您现在的位置|首页\s*[>›»/])")
 
 
 def _is_html(text: str) -> bool:
-    return len(_HTML_RE.findall(text[:5000])) >= 2
+    tags = _HTML_RE.finditer(text[:5000])  # two are enough: stop there
+    return next(tags, None) is not None and next(tags, None) is not None
 
 
 @lru_cache(maxsize=4096)
@@ -179,8 +181,8 @@ def _extract_html(
     if root is None:
         result.kind, result.reason = "stub", "empty-page"
         return
-    body_el = root.find("body")
-    page_text = A.collapse(A.inline_text(body_el if body_el is not None else root))
+    page = A.read_page_text(root)
+    page_text = A.collapse(page.text)
     script = detect_script(page_text[:6000])
     result.script = script
     traditional = script == "traditional"
@@ -200,10 +202,10 @@ def _extract_html(
         fields.offer("title", choice.text, choice.provenance)
 
     # body container
-    container, body_prov = A.find_container(root, selectors.get("body"))
+    container, body_prov = A.find_container(root, selectors.get("body"), page)
 
     # byline blocks (short blocks with ≥1 label), nearest after the title first
-    blocks = A.own_block_texts(root)
+    blocks = page.blocks
     found = A.find_byline_blocks(
         ((el, t) for el, t in blocks if el is not title_el and el is not container), match
     )
@@ -228,8 +230,8 @@ def _extract_html(
     lines: list[str] = []
     prose_chars = 0
     if container is not None:
-        inside = {id(b.element) for b in found if _is_descendant(b.element, container)}
-        rendered = A.render_lines(container, frozenset(inside))
+        # byline blocks inside the container are not body; ``found`` keeps their ids alive
+        rendered, prose = A.read_container(container, frozenset(id(b.element) for b in found))
         body = A.body_lines(rendered, match)
         for extra in body.bylines:
             merged.merge(extra)
@@ -239,13 +241,13 @@ def _extract_html(
             fields.offer_byline(credit, "credits")
             raw_bylines.append(credit.raw)
         lines = body.lines
-        prose_chars = A.prose_han(container) if lines else 0
+        prose_chars = prose if lines else 0
         result.media = A.extract_media(container, result.url)
         result.provenance["body"] = body_prov
 
     # kind
-    links = root.xpath("//a")
-    link_chars = sum(len(A.collapse(a.text_content() or "")) for a in links[:2000])
+    links = _LINKS(root)
+    link_chars = sum(len(A.collapse(A.string_content(a) or "")) for a in links[:2000])
     title_text = fields.values.get("title")
     kind = classify_content(
         body_size=body_size, title=str(title_text) if title_text else None,
@@ -311,15 +313,6 @@ def _block_index(el: etree._Element, positions: dict[int, int]) -> int:
             return positions[id(node)]
         node = node.getparent()
     return 0
-
-
-def _is_descendant(el: etree._Element, ancestor: etree._Element) -> bool:
-    node: etree._Element | None = el
-    while node is not None:
-        if node is ancestor:
-            return True
-        node = node.getparent()
-    return False
 
 
 def _meta_value(

@@ -53,6 +53,11 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str:
     return ""
 
 
+def _has_jsl_marker(head: bytes) -> bool:
+    # Substring tests first: the pattern's scan stops at every "_" of the page.
+    return (b"jsl_clearance" in head or b"_)+(" in head) and bool(_JSL_STRICT_RE.search(head))
+
+
 def classify_response(
     status: int, body: bytes, headers: Mapping[str, str] | None = None
 ) -> Kind | None:
@@ -64,7 +69,7 @@ def classify_response(
     if status == 412 or (status < 400 and _RUISHU_RE.search(head) and len(body) < 20000):
         return Kind("challenge", f"ruishu-{status}")
     if status in (512, 521) or (
-        status < 400 and _JSL_STRICT_RE.search(head) and len(body) < 20000
+        status < 400 and len(body) < 20000 and _has_jsl_marker(head)
         and b"<p" not in head.lower()
     ):
         return Kind("challenge", f"jsl-{status}")

@@ -104,12 +104,11 @@ def _count_literal_replacements(body: bytes, encoding: str) -> int:
     return 0
 
 
-def _valid_utf8(body: bytes) -> bool:
+def _strict_utf8(body: bytes) -> str | None:
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
@@ -140,8 +139,8 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return result(body.decode("ascii"), "utf-8" if declared_header in (None, "utf-8")
                       else declared_header, "ascii", 1.0)
 
-    if _valid_utf8(body):
-        text = body.decode("utf-8")
+    text = _strict_utf8(body)
+    if text is not None:
         declared = "utf-8" in (declared_header, declared_meta)
         reason = ("header" if declared_header == "utf-8" else "meta") if declared else "utf8-valid"
         return result(text, "utf-8", reason, 1.0 if declared else 0.98)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from govcrawl.text.hanzi import common_share, han_count
+from govcrawl.text.hanzi import HAN_RE, HAN_RUN_RE, common_share, han_count, run_chars
 
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -24,7 +23,11 @@ PINYIN_LETTERS = "a-zü" + TONE_VOWELS + "ɑɡ"
 # so a lone genuine "(a)" after a Han character survives.
 TONELESS_MIN_DENSITY = 3.0
 
-_GROUP_RE = re.compile(rf"(?P<char>[{HAN}])\((?P<py>[{PINYIN_LETTERS}]{{1,7}})\)(?P<space> ?)")
+# The match starts at the "(" and the character before it is read by a look-behind: the scan
+# can then jump between "(" instead of trying every Han character.
+_GROUP_RE = re.compile(
+    rf"\((?<=(?P<char>[{HAN}])\()(?P<py>[{PINYIN_LETTERS}]{{1,7}})\)(?P<space> ?)"
+)
 # `績(jī)?yōu)辄h`: a `?` (or U+FFFD, possibly with the swallowed `(`) then an unopened pinyin
 # group, then the shifted run: double-byte characters up to and including the ASCII byte that
 # realigned the decoder.
@@ -33,6 +36,8 @@ _GARBLE_RE = re.compile(
     rf"(?:\?|\ufffd\(?)(?P<py>[{PINYIN_LETTERS}]{{1,7}})\)"
     r"(?P<run>[^\x00-\x7f\ufffd]+)(?P<tail>[\x21-\x7e]?)"
 )
+# What every garble contains: a cheap scan that rules most pages out before the full pattern.
+_GARBLE_HINT_RE = re.compile(rf"(?:\?|\ufffd)\(?[{PINYIN_LETTERS}]{{1,7}}\)")
 _UTF8_AS_GBK_RE = re.compile(r"[^\x00-\x7f\ufffd]{4,}")
 _LATIN1_RUN_RE = re.compile(r"[\x80-\xff]{4,}")
 _SPACE_TRANSLATION = {
@@ -40,6 +45,8 @@ _SPACE_TRANSLATION = {
     **{cp: None for cp in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD)},
     **{0xFF10 + d: str(d) for d in range(10)},
 }
+# Translating only the runs that need it: str.translate pays a dict miss per character.
+_SPACE_RUN_RE = re.compile("[" + "".join(map(chr, _SPACE_TRANSLATION)) + "]+")
 
 
 @dataclass
@@ -79,6 +86,7 @@ def _reading_key(py: str) -> str:
     return py if _is_toned(py) else py.replace("ü", "v")
 
 
+@lru_cache(maxsize=16384)
 def _reading_matches(char: str, py: str) -> bool:
     return _reading_key(py) in readings(char, _is_toned(py))
 
@@ -103,10 +111,13 @@ def repair_gbk_garble(text: str) -> tuple[str, int, int]:
 
     Returns the text, the number of repairs and the number of garbles left unrepaired.
     """
-    repaired = 0
+    if not _GARBLE_HINT_RE.search(text):
+        return text, 0, 0
+    repaired = seen = 0
 
     def fix(match: re.Match[str]) -> str:
-        nonlocal repaired
+        nonlocal repaired, seen
+        seen += 1
         try:
             lead = match["prev"].encode("gbk")[-1]
             run = match["run"].encode("gbk") + match["tail"].encode("ascii")
@@ -126,18 +137,19 @@ def repair_gbk_garble(text: str) -> tuple[str, int, int]:
         return match["prev"] + (match["prevpy"] or "") + results.pop()
 
     for _ in range(8):  # a long run may hide a further shifted annotation: repeat
-        before = repaired
+        before, seen = repaired, 0
         text = _GARBLE_RE.sub(fix, text)
-        if repaired == before:
-            break
-    unrepaired = len(_GARBLE_RE.findall(text))
-    return text, repaired, unrepaired
+        if repaired == before:  # an unchanged pass saw exactly the garbles that are left
+            return text, repaired, seen
+    return text, repaired, len(_GARBLE_RE.findall(text))
 
 
 def strip_pinyin(text: str) -> tuple[str, int]:
     """Remove `字(pīnyīn)` groups whose reading belongs to the character before them."""
     groups = list(_GROUP_RE.finditer(text))
-    han = max(1, len(re.findall(rf"[{HAN}]", text)))
+    if not groups:
+        return text, 0
+    han = max(1, han_count(text))
     if (len(groups) < 3 and len(groups) * 100 / han < TONELESS_MIN_DENSITY
             and not any(_is_toned(m["py"]) for m in groups)):
         return text, 0  # sparse toneless groups are kept anyway: skip the reading look-ups
@@ -147,21 +159,21 @@ def strip_pinyin(text: str) -> tuple[str, int]:
     # Toneless groups go when they are dense (format B) or sit among tone-marked ones
     # (format A writes neutral-tone syllables such as 子(zi) without a mark).
     keep_toneless = toneless * 100 / han < TONELESS_MIN_DENSITY and toneless < 3 and toned < 3
-    removed = 0
-
-    def drop(match: re.Match[str]) -> str:
-        nonlocal removed
-        if not _reading_matches(match["char"], match["py"]):
-            return match[0]
-        if _is_toned(match["py"]):
-            removed += 1
-            return match["char"] + match["space"]
-        if keep_toneless:
-            return match[0]
+    # Rebuilt from the matches already checked, rather than a second regex pass.
+    parts: list[str] = []
+    end = removed = 0
+    for m in matches:
+        if _is_toned(m["py"]):
+            kept = m["space"]
+        elif keep_toneless:
+            continue
+        else:
+            kept = ""  # format B injects "東(dong) 方": the space is part of it
+        parts += (text[end:m.start()], kept)
+        end = m.end()
         removed += 1
-        return match["char"]  # format B injects "東(dong) 方": the space is part of it
-
-    return _GROUP_RE.sub(drop, text), removed
+    parts.append(text[end:])
+    return "".join(parts), removed
 
 
 def _looks_chinese(text: str) -> bool:
@@ -180,14 +192,17 @@ def repair_utf8_read_as_gbk(text: str) -> tuple[str, int]:
     def fix(match: re.Match[str]) -> str:
         nonlocal count
         run = match[0]
-        if common_share(run) >= 0.7:  # reads as Chinese already: the common case, skip fast
-            return run
         try:
             fixed = run.encode("gb18030").decode("utf-8", errors="replace")
         except UnicodeEncodeError:
             return run
-        lost = fixed.count("\ufffd")
-        if len(fixed) < len(run) and lost <= 2 and _looks_chinese(fixed.replace("\ufffd", "")):
+        # Genuine GBK text re-read as UTF-8 is mostly U+FFFD: that test is cheaper than
+        # counting common characters, so it goes first.
+        if len(fixed) >= len(run) or fixed.count("\ufffd") > 2:
+            return run
+        if common_share(run) >= 0.7:  # reads as Chinese already
+            return run
+        if _looks_chinese(fixed.replace("\ufffd", "")):
             count += 1
             return fixed
         return run
@@ -216,7 +231,7 @@ def repair_gbk_read_as_latin1(text: str) -> tuple[str, int]:
 
 def normalise_spaces(text: str) -> str:
     """NBSP, U+3000 and odd spaces → ASCII space; zero-width characters removed; ０-９ → 0-9."""
-    return text.translate(_SPACE_TRANSLATION)
+    return _SPACE_RUN_RE.sub(lambda m: m[0].translate(_SPACE_TRANSLATION), text)
 
 
 @lru_cache(maxsize=2)
@@ -233,21 +248,29 @@ def detect_script(text: str) -> str:
     (the name character 昇 becomes 升), so only text that reads as traditional is converted.
     """
     # The first 5,000 Han characters tell the script as well as the whole page.
-    counts = Counter(re.findall(rf"[{HAN}]", text)[:5000])
-    to_simplified_changes = to_traditional_changes = 0
-    for char, n in counts.items():
-        simplifies, traditionalises = _script_marks(char)
-        to_simplified_changes += n * simplifies
-        to_traditional_changes += n * traditionalises
-    if to_simplified_changes >= 3 and to_simplified_changes > to_traditional_changes:
+    han = "".join(HAN_RUN_RE.findall(text))[:5000]
+    simplifiable, traditionalisable = _script_run_res()
+    to_simplified_changes = run_chars(simplifiable, han)
+    if to_simplified_changes >= 3 and to_simplified_changes > run_chars(traditionalisable, han):
         return "traditional"
     return "simplified"
 
 
-@lru_cache(maxsize=32768)
-def _script_marks(char: str) -> tuple[bool, bool]:
-    """Whether t2s, and whether s2t, would change this character."""
-    return _converter("t2s").convert(char) != char, _converter("s2t").convert(char) != char
+@lru_cache(maxsize=1)
+def _script_run_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Runs of the Han characters t2s would change, and of those s2t would change.
+
+    Every Han character is converted once, newline-separated: no dictionary entry spans a
+    newline, so each gets the verdict it gets converted alone (a test checks this).
+    """
+    chars = [chr(c) for c in range(0x3400, 0xFB00) if HAN_RE.match(chr(c))]
+    joined = "\n".join(chars)
+    patterns = []
+    for config in ("t2s", "s2t"):
+        converted = _converter(config).convert(joined).split("\n")
+        changed = "".join(c for c, out in zip(chars, converted, strict=True) if out != c)
+        patterns.append(re.compile(f"[{changed}]+"))
+    return patterns[0], patterns[1]
 
 
 def to_simplified(text: str) -> str:

@@ -1,6 +1,18 @@
-import pytest
+import re
 
-from govcrawl.extract.byline import clean_people, has_field_label, parse_byline, parse_credits
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govcrawl.extract.byline import (
+    _ORDERED,
+    LABEL_RE,
+    _label_pattern,
+    clean_people,
+    has_field_label,
+    parse_byline,
+    parse_credits,
+)
 
 
 @pytest.mark.parametrize(
@@ -71,3 +83,18 @@ def test_sentences_mentioning_reporters_are_body(text: str) -> None:
 )
 def test_clean_people(value: str, expected: str | None) -> None:
     assert clean_people(value) == expected
+
+
+# LABEL_RE without its first-character look-ahead (a speed-up only)
+_PLAIN_LABEL_RE = re.compile(
+    "(?P<label>" + "|".join(map(_label_pattern, _ORDERED)) + r")\s*(?P<sep>[:丨])\s*"
+)
+
+
+@given(st.lists(st.sampled_from([*_ORDERED, ":", "丨", " ", "新华社", "活动", "总", "2022"]),
+                max_size=8).map("".join))
+def test_the_label_look_ahead_changes_no_match(text: str) -> None:
+    def spans(pattern: re.Pattern[str]) -> list[tuple[tuple[int, int], str]]:
+        return [(m.span(), m["label"]) for m in pattern.finditer(text)]
+
+    assert spans(LABEL_RE) == spans(_PLAIN_LABEL_RE)

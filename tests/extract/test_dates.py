@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from govcrawl.extract.dates import find_dates, parse_date, url_date
+from govcrawl.extract.dates import _FULLWIDTH, find_dates, fold_digits, parse_date, url_date
 
 
 @pytest.mark.parametrize(
@@ -55,3 +57,8 @@ def test_banners_and_weekday_widgets_skipped() -> None:
 def test_url_dates(url: str, day: str | None) -> None:
     parsed = url_date(url)
     assert (parsed.iso if parsed else None) == day
+
+
+@given(st.text(alphabet=st.sampled_from("２０２２－０５／１０．：　年5 -:"), max_size=30))
+def test_fold_digits_is_the_full_width_table(text: str) -> None:
+    assert fold_digits(text) == text.translate(_FULLWIDTH)

@@ -1,6 +1,13 @@
 """extract_page on raw-byte fixtures (bytes + sidecar headers), one documented case each."""
 
+import json
+from pathlib import Path
+
 import pytest
+
+from govcrawl.extract import article as A
+from govcrawl.text.decode import decode_body
+from govcrawl.text.repair import repair_document
 
 NON_ARTICLES = [
     ("ruishu_412", "challenge", "ruishu-412"),
@@ -162,3 +169,17 @@ def test_portal_selectors_are_most_trusted(extract_fixture) -> None:
     assert set(r.provenance.values()) == {"selector"}
     fallback = extract_fixture("portal_selectors")
     assert fallback.source != "某区政法委"
+
+
+@pytest.mark.parametrize("stem", ["big5_mirror", "byline_br_cjk_minute", "farm_pinyin_a",
+                                  "hanweb_comment_wrapped", "list_page", "media_credits_top_gbk",
+                                  "stale_alt_commented_editor", "trs_pv_placeholder"])
+def test_the_one_walk_reads_the_page_text_as_inline_text_does(stem) -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "extract"
+    headers = json.loads((fixtures / f"{stem}.json").read_text(encoding="utf-8")).get("headers")
+    text = decode_body((fixtures / f"{stem}.html").read_bytes(), headers).text
+    root = A.parse_html(repair_document(text).text)
+    page = A.read_page_text(root)
+    start = root.find("body")
+    assert page.text == A.inline_text(start if start is not None else root)
+    assert page.blocks[0][0] is start and len(page.blocks) == len(page.prose)

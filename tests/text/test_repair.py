@@ -10,7 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypinyin import Style, pinyin
 
+from govcrawl.text.hanzi import HAN_RE
 from govcrawl.text.repair import (
+    _SPACE_TRANSLATION,
+    _script_run_res,
     detect_script,
     normalise_spaces,
     repair_document,
@@ -102,6 +105,11 @@ def test_toneless_format_b_is_stripped_with_its_space_when_dense():
     assert strip_pinyin(text)[0] == "東方網訊,全國政法隊伍教育整頓會議召開"
 
 
+def test_pinyin_groups_side_by_side_and_after_non_han_characters():
+    text = "依法治國(guó)(guó)委員會(huì) 中(zhōng) 國(guó)x(guó)、AI(guó)"
+    assert strip_pinyin(text) == ("依法治國(guó)委員會 中 國x(guó)、AI(guó)", 4)
+
+
 def test_a_lone_toneless_group_in_long_text_stays():
     text = "根據規定," * 40 + "列舉如下:甲(a)乙(b)"
     assert strip_pinyin(text) == (text, 0)
@@ -114,9 +122,24 @@ def test_script_detection_protects_simplified_names():
     assert detect_script("") == "simplified"
 
 
+def test_script_verdicts_are_those_of_each_character_converted_alone():
+    t2s, s2t = opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+    simplifiable, traditionalisable = _script_run_res()
+    for char in map(chr, range(0x3400, 0xFB00)):
+        if HAN_RE.match(char):
+            assert bool(simplifiable.fullmatch(char)) == (t2s.convert(char) != char), char
+            assert bool(traditionalisable.fullmatch(char)) == (s2t.convert(char) != char), char
+
+
 def test_spaces_and_full_width_digits():
     text = "来源：\u00a0\u00a0新华社\u3000作者\u200b：２０２２年"
     assert normalise_spaces(text) == "来源：  新华社 作者：2022年"
+
+
+@given(st.text(alphabet=st.sampled_from("来源 a\u00a0\u3000\u2003\u200b\u200d\ufeff\u00ad０９："),
+               max_size=30))
+def test_spaces_are_normalised_as_the_translation_table_says(text):
+    assert normalise_spaces(text) == text.translate(_SPACE_TRANSLATION)
 
 
 def test_utf8_read_as_gbk_mojibake():
