@@ -17,7 +17,8 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from govcrawl.extract.byline import Byline, has_field_label, parse_byline, parse_credits
+from govcrawl.extract.byline import Byline, has_field_label, parse_byline
+from govcrawl.extract.credits import ending_credit, leading_credit, parse_credits
 from govcrawl.extract.dates import ParsedDate, parse_date
 from govcrawl.records import Media
 from govcrawl.text.hanzi import run_chars
@@ -323,6 +324,7 @@ class PageText:
     text: str  # blocks joined by a space, as ``inline_text`` gives it
     blocks: list[tuple[etree._Element, str]]  # each byline block with the text it owns
     prose: list[list[str]] | None  # per block: its non-link text nodes (None: walk too deep)
+    parents: list[int]  # per block: the index of its nearest enclosing block (-1 for block 0)
 
 
 def read_page_text(root: etree._Element) -> PageText:
@@ -334,14 +336,19 @@ def read_page_text(root: etree._Element) -> PageText:
     blocks: list[etree._Element] = [start]
     owned: list[list[str]] = [[]]
     prose: list[list[str]] = [[]]
+    parents: list[int] = [-1]
 
-    def visit(node: etree._Element, own: list[str], nonlink: list[str], in_link: bool) -> None:
+    def visit(
+        node: etree._Element, own: list[str], nonlink: list[str], in_link: bool, block: int
+    ) -> None:
         tag = _tag(node)
         if tag is None or tag in SKIP_TAGS:
             return
         in_link = in_link or tag == "a"
         if tag in BYLINE_BLOCKS:
             own, nonlink = [], []
+            parents.append(block)
+            block = len(blocks)
             blocks.append(node)
             owned.append(own)
             prose.append(nonlink)
@@ -356,7 +363,7 @@ def read_page_text(root: etree._Element) -> PageText:
             if not in_link:
                 nonlink.append(node.text)
         for child in node:
-            visit(child, own, nonlink, in_link)
+            visit(child, own, nonlink, in_link, block)
             if child.tail:
                 flat.append(child.tail)
                 own.append(child.tail)
@@ -370,15 +377,16 @@ def read_page_text(root: etree._Element) -> PageText:
     flat += (edge, start.text or "")
     try:
         for child in start:
-            visit(child, owned[0], prose[0], False)
+            visit(child, owned[0], prose[0], False, 0)
             if child.tail:
                 flat.append(child.tail)
                 owned[0].append(child.tail)
                 prose[0].append(child.tail)
     except RecursionError:  # past libxml2's own depth limit: no page text, no density
-        return PageText("", list(zip(blocks, map("".join, owned), strict=True)), None)
+        return PageText("", list(zip(blocks, map("".join, owned), strict=True)), None, parents)
     flat.append(edge)
-    return PageText("".join(flat), list(zip(blocks, map("".join, owned), strict=True)), prose)
+    return PageText("".join(flat), list(zip(blocks, map("".join, owned), strict=True)), prose,
+                    parents)
 
 
 @dataclass
@@ -493,23 +501,21 @@ def _density_score(text: str) -> float:
 
 def density_container(page: PageText) -> etree._Element | None:
     """Text-density fallback for unknown templates: the element whose own paragraphs (its own
-    text plus its direct block children's text) carry the most non-link prose and punctuation."""
+    text plus the text of its child blocks — the nearest ones, also through table cells and
+    inline wrappers) carry the most non-link prose and punctuation."""
     if page.prose is None:
         return None
     start = page.blocks[0][0]
-    # by id: ``page.blocks`` keeps every block's proxy, so no id is reused meanwhile
-    own = {id(el): sum(map(_density_score, texts), 0.0)
-           for (el, _text), texts in zip(page.blocks, page.prose, strict=True)}
-    best: tuple[float, etree._Element] | None = None
-    for el, _text in page.blocks:
-        total = own[id(el)]
-        for child in el:
-            if id(child) in own:
-                total += own[id(child)]
-        if best is None or total > best[0]:
-            best = (total, el)
-    if best is None or best[0] < 20:
+    scores = [sum(map(_density_score, texts), 0.0) for texts in page.prose]
+    paragraphs = scores.copy()
+    for block, parent in enumerate(page.parents):
+        if parent >= 0:
+            paragraphs[parent] += scores[block]
+    best = max(range(len(paragraphs)), key=paragraphs.__getitem__)
+    if paragraphs[best] < 20:
         return None
+    # by id: ``page.blocks`` keeps every block's proxy, so no id is reused meanwhile
+    own = {id(el): score for (el, _text), score in zip(page.blocks, scores, strict=True)}
     # A body split over sibling blocks (pages, post fragments): climb while the chosen element
     # holds well under half of its parent's prose and the parent is not link-dominated.
     subtree: dict[etree._Element, float] = {}  # keyed by element: keeps its proxy (and id) alive
@@ -523,7 +529,7 @@ def density_container(page: PageText) -> etree._Element | None:
             subtree[el] = value
         return subtree[el]
 
-    chosen = best[1]
+    chosen = page.blocks[best][0]
     try:
         while True:
             parent = chosen.getparent()
@@ -589,7 +595,8 @@ class BodyResult:
 
 def body_lines(lines: Iterable[str], to_match: Callable[[str], str]) -> BodyResult:
     """Article paragraphs: chrome dropped by whitelist; credits-only paragraphs and edge byline
-    lines moved out (they feed author/editor); everything else kept as the page has it."""
+    lines moved out (they feed author/editor); credits leading or ending the text read
+    (``edge_credits``); everything else kept as the page has it."""
     kept: list[str] = []
     out = BodyResult()
     for raw in lines:
@@ -605,24 +612,60 @@ def body_lines(lines: Iterable[str], to_match: Callable[[str], str]) -> BodyResu
             out.removed.append(line)
             continue
         kept.append(line)
-    # byline lines at the edges (a byline rendered inside the container, top or bottom)
-    for edge in ("top", "bottom"):
-        for _ in range(4):
-            if not kept:
-                break
-            line = kept[0] if edge == "top" else kept[-1]
-            match = to_match(line)
-            if len(line) <= 160 and has_field_label(match):
-                out.bylines.append(parse_byline(match))
-            else:
-                break
-            out.removed.append(line)
-            if edge == "top":
-                kept.pop(0)
-            else:
-                kept.pop()
-    out.lines = kept
+    # byline lines at the edges (a byline rendered inside the container, top or bottom); at the
+    # top, a headline or a nav line may come before it
+    top = 0
+    while top < min(len(kept), 4) and _is_heading(kept[top]):
+        top += 1
+    for _ in range(4):
+        if top >= len(kept) or not _take_byline(kept, top, to_match, out):
+            break
+    for _ in range(4):
+        if not kept or not _take_byline(kept, -1, to_match, out):
+            break
+    out.lines, lead, end = edge_credits(kept, to_match)
+    out.credits = [c for c in (lead, *out.credits, end) if c is not None]  # in reading order
+    out.removed.extend(kept[len(out.lines):])
     return out
+
+
+def _take_byline(
+    kept: list[str], index: int, to_match: Callable[[str], str], out: BodyResult
+) -> bool:
+    """Move ``kept[index]`` to ``out`` when it is a byline line; say whether it was."""
+    match = to_match(kept[index])
+    if len(kept[index]) > 160 or not has_field_label(match):
+        return False
+    out.bylines.append(parse_byline(match))
+    out.removed.append(kept.pop(index))
+    return True
+
+
+_HEADING_RE = re.compile("[。！？；：:!?;]")
+
+
+def _is_heading(line: str) -> bool:
+    """A short line with no sentence or label punctuation: a headline or a nav line."""
+    return len(line) <= 40 and not _HEADING_RE.search(line)
+
+
+_LEAD_LINES = 3  # a dateline leads the first paragraph; a subtitle or two may come before it
+
+
+def edge_credits(
+    lines: list[str], to_match: Callable[[str], str]
+) -> tuple[list[str], Byline | None, Byline | None]:
+    """The credit in a dateline leading one of the first paragraphs and the one in parentheses
+    ending the last; the lines lose a last paragraph that was only a credit (``（袁源）``)."""
+    lead = None
+    for line in lines[:_LEAD_LINES]:
+        lead = leading_credit(to_match(line))
+        if lead is not None:
+            break
+    if not lines:
+        return lines, lead, None
+    end, alone = ending_credit(to_match(lines[-1]))
+    return (lines[:-1] if alone else lines), lead, end
 
 
 _CHROME_BLOCK_RE = re.compile(r"foot|bottom|copyright|banquan|nav|menu|friend|link|share",

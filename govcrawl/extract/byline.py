@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from govcrawl.extract.dates import DATE_RE, ParsedDate, find_dates, fold_digits, parse_date
+from govcrawl.extract.names import person_names
 
 HAN = r"\u3400-\u9fff"
 
@@ -38,6 +39,8 @@ LABELS: dict[str, str] = {
     "撰稿人": "author",
     "文": "author",
     "特约记者": "author",
+    "执笔人": "author",
+    "执笔": "author",
     # 编辑.  审核/审校 name a reviewer, not the editor: recognised, never used (see module doc).
     "责任编辑": "editor",
     "责编": "editor",
@@ -142,44 +145,6 @@ LABEL_RE = re.compile(
     "(?=[" + "".join(sorted({lbl[0] for lbl in LABELS})) + "])"
     "(?P<label>" + "|".join(_label_pattern(lbl) for lbl in _ORDERED) + r")\s*(?P<sep>[:丨])\s*"
 )
-# Credits lines separate label and name with whitespace only: 记者　王玥　通讯员　陈镕.
-_CREDIT_LABELS = (
-    "特约记者",
-    "记者",
-    "通讯员",
-    "作者",
-    "文/图",
-    "图/文",
-    "撰文",
-    "责任编辑",
-    "责编",
-    "编辑",
-    "摄影",
-    "实习生",
-)
-CREDIT_LABEL_RE = re.compile(
-    "(?P<label>"
-    + "|".join(r"\s*".join(re.escape(c) for c in lbl) for lbl in _CREDIT_LABELS)
-    + r")\s*[:丨]?\s*"
-)
-_CREDIT_FIELD = {
-    "特约记者": "author",
-    "记者": "author",
-    "通讯员": "author",
-    "作者": "author",
-    "文/图": "author",
-    "图/文": "author",
-    "撰文": "author",
-    "实习生": "author",
-    "责任编辑": "editor",
-    "责编": "editor",
-    "编辑": "editor",
-    "摄影": "photo",
-}
-
-_NAME = rf"(?:[{HAN}·]{{2,5}}|[A-Za-z][A-Za-z0-9_.-]{{1,20}})"
-_NAMES_RE = re.compile(rf"^{_NAME}(?:[\s、,，/]+{_NAME}){{0,5}}$")
-
 _STOP_RE = re.compile(r"[【〖\[|｜】〗\]]|\{\{|<script|打印|关闭窗口|扫一扫|我要纠错")
 _PLACEHOLDER_RE = re.compile(r"^[\s|｜:：,，;；.。\-—_/()（）【】\[\]{}<>]*$")
 _STAFF_ID_RE = re.compile(r"^(?:[A-Z]{2}\d+|\d+)$")
@@ -189,6 +154,8 @@ _STOP_WORD_RE = re.compile(
     r"^(阅读|评论|点击|浏览|编辑|发表|我来说两句|访问|出自|出处|译|转载|"
     r"原创|来自|收藏|分享|打印|关闭|更多)"
 )
+# A bracketed value followed only by separators or junk up to the end: ``[ 黄宇 ]\ue5c2 ``.
+_BRACKETED_RE = re.compile(r"[\[【]\s*([^\[\]【】:]{2,20}?)\s*[\]】][^\w\[【]{0,3}$")
 _ANON = frozenset({"佚名", "匿名", "不详", "未知", "无", "暂无"})
 
 _SPACE_RE = re.compile(r"[\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff\t\r\n]")
@@ -210,6 +177,7 @@ class Byline:
     source: str | None = None
     author: str | None = None
     editor: str | None = None
+    photographer: str | None = None  # 摄影 / 摄 credits: the author only when no writer is named
     published: ParsedDate | None = None
     published_labelled: bool = False
     raw: str = ""
@@ -220,6 +188,7 @@ class Byline:
         self.source = self.source or other.source
         self.author = self.author or other.author
         self.editor = self.editor or other.editor
+        self.photographer = self.photographer or other.photographer
         if other.published and (
             self.published is None or (other.published_labelled and not self.published_labelled)
         ):
@@ -276,7 +245,14 @@ def clean_source(value: str | None) -> str | None:
     return value
 
 
+def _bracketed_name_before(folded: str, pos: int) -> str | None:
+    """Personal names alone in brackets right before ``pos`` (a 来源 label), else None."""
+    m = _BRACKETED_RE.search(folded, max(0, pos - 30), pos)
+    return person_names(m[1]) if m else None
+
+
 def _cut_value(value: str, kind: str) -> str:
+    value = value.lstrip(" [【〖")  # 来源：[ 国际金融报 ]: the bracket opens the value
     stop = _STOP_RE.search(value)
     if stop:
         value = value[: stop.start()]
@@ -294,6 +270,7 @@ def parse_byline(text: str) -> Byline:
     result = Byline(raw=text.strip())
     matches = list(LABEL_RE.finditer(folded))
     spans: list[tuple[int, int, str]] = []
+    bracketed: str | None = None
     for i, m in enumerate(matches):
         label = _canon(m["label"])
         kind = LABELS[label]
@@ -314,6 +291,8 @@ def parse_byline(text: str) -> Byline:
         if kind == "source":
             if result.source is None:
                 result.source = clean_source(value)
+            # 搜狐 puts the author in brackets before the source: ``[ 黄宇 ] 来源：[ 国际金融报 ]``
+            bracketed = bracketed or _bracketed_name_before(folded, m.start())
         elif kind == "author":
             people = clean_people(value)
             if people:
@@ -329,34 +308,5 @@ def parse_byline(text: str) -> Byline:
             break
     if result.author:
         result.author = " ".join(dict.fromkeys(result.author.split()))
-    return result
-
-
-def parse_credits(text: str) -> Byline | None:
-    """A paragraph made only of credits (``记者　王玥　通讯员　陈镕``,
-    ``（作者：段彩云　责编：贾静怡）``)
-    → its people; None when the paragraph holds anything else (then it is body)."""
-    folded = fold_text(text).strip()
-    inner = folded.strip(" ()（）【】[]")
-    if not inner or len(inner) > 80:
-        return None
-    matches = list(CREDIT_LABEL_RE.finditer(inner))
-    if not matches or matches[0].start() != 0:
-        return None
-    result = Byline(raw=text.strip())
-    for i, m in enumerate(matches):
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(inner)
-        value = inner[m.end() : end].strip(" ,，;；。")
-        if not value or not _NAMES_RE.match(value):
-            return None
-        label = _canon(m["label"])
-        kind = _CREDIT_FIELD[label]
-        result.labels.append(label)
-        people = clean_people(value)
-        if kind == "author" and people:
-            result.author = f"{result.author} {people}" if result.author else people
-        elif kind == "editor" and people and result.editor is None:
-            result.editor = people
-    if result.author is None and result.editor is None:
-        return None
+    result.author = result.author or bracketed
     return result

@@ -22,8 +22,8 @@ from govcrawl.extract.byline import (
     fold_text,
     has_field_label,
     parse_byline,
-    parse_credits,
 )
+from govcrawl.extract.credits import merge_credits, parse_credits
 from govcrawl.extract.dates import ParsedDate, find_dates, parse_date, url_date
 from govcrawl.extract.pagekind import classify_content, classify_response, soft_404_text
 from govcrawl.records import PageResult
@@ -96,6 +96,15 @@ class _Fields:
         self.offer("source", byline.source, provenance)
         self.offer("author", byline.author, provenance)
         self.offer("editor", byline.editor, provenance)
+
+
+def _offer_credits(fields: _Fields, credits: list[Byline], raw_bylines: list[str]) -> None:
+    """The body's credits as one (every person credited, once); a photographer is the author
+    only when nobody is credited for the text (``记者 张三 摄`` under a photo story)."""
+    merged = merge_credits(credits)
+    fields.offer_byline(merged, "credits")
+    fields.offer("author", merged.photographer, "photo-credits")
+    raw_bylines.extend(credit.raw for credit in credits)
 
 
 def extract_page(
@@ -237,9 +246,7 @@ def _extract_html(
             merged.merge(extra)
             fields.offer_byline(extra, "byline")
             raw_bylines.append(extra.raw)
-        for credit in body.credits:
-            fields.offer_byline(credit, "credits")
-            raw_bylines.append(credit.raw)
+        _offer_credits(fields, body.credits, raw_bylines)
         lines = body.lines
         prose_chars = prose if lines else 0
         result.media = A.extract_media(container, result.url)
@@ -364,6 +371,7 @@ def _extract_text(text: str, result: PageResult, pinyin_groups: int) -> None:
     fields = _Fields()
     raw_bylines: list[str] = []
     merged = Byline()
+    credits: list[Byline] = []
     title: str | None = None
     body: list[str] = []
     for raw in text.splitlines():
@@ -379,18 +387,19 @@ def _extract_text(text: str, result: PageResult, pinyin_groups: int) -> None:
             continue
         if A.is_toolbar_line(line):
             continue
-        credits = parse_credits(matched)
-        if credits is not None:
-            fields.offer_byline(credits, "credits")
-            raw_bylines.append(line)
+        credit = parse_credits(matched)
+        if credit is not None:
+            credits.append(credit)
             continue
         if title is None:
             if len(line) >= 4 and not _BREADCRUMB_RE.search(matched):
                 title = line
             continue
         body.append(line)
+    body, lead, end = A.edge_credits(body, match)
     fields.offer("title", title, "text")
     fields.offer_byline(merged, "byline")
+    _offer_credits(fields, [c for c in (lead, *credits, end) if c is not None], raw_bylines)
     if merged.published is not None:
         fields.offer("published_at", merged.published, "byline")
     elif (guess := url_date(result.url)) is not None:

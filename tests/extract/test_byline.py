@@ -11,8 +11,8 @@ from govcrawl.extract.byline import (
     clean_people,
     has_field_label,
     parse_byline,
-    parse_credits,
 )
+from govcrawl.extract.credits import parse_credits
 
 
 @pytest.mark.parametrize(
