@@ -200,6 +200,11 @@ class Fingerprint:
         same = sum(1 for a, b in zip(self.values, other.values, strict=True) if a == b)
         return same / NUM_HASHES
 
+    def estimate_hex(self, other: str) -> float:
+        """estimate() against a stored signature, without building a Fingerprint from it."""
+        theirs = np.frombuffer(bytes.fromhex(other), dtype=np.uint64)
+        return int(np.count_nonzero(theirs == np.array(self.values, dtype=np.uint64))) / NUM_HASHES
+
 
 def fingerprint(text: str | None) -> Fingerprint | None:
     """One-permutation MinHash of the body's 4-gram shingles (densified), or None if too short."""
@@ -263,6 +268,29 @@ class Comparison:
     # (`exhaustive=True` always counts, for threshold studies).
     gaps: int | None
     same: bool
+
+
+#: MinHash error allowed for before a candidate is ruled out unread: four standard errors of a
+#: 64-bin estimate (sqrt(J(1-J)/64) <= 0.0625).
+ESTIMATE_SLACK = 0.25
+
+
+def form_length(text: str) -> int:
+    """About len(match_form(text)) without its script conversion: a cheap size for a body."""
+    return len(_NON_WORD.sub("", text))
+
+
+def could_be_same(estimate: float, length_a: int, length_b: int) -> bool:
+    """Whether a pair's estimated Jaccard leaves room for the containment `compare` requires.
+
+    Containment t of the smaller shingle set in the larger bounds Jaccard from below:
+    J >= t*r / (1 + (1-t)*r) for the size ratio r = smaller/larger. A candidate whose estimate is
+    far below that bound cannot be accepted, and ruling it out spares a text comparison (most
+    LSH candidates are template twins, not copies).
+    """
+    small, large = sorted((max(1, length_a), max(1, length_b)))
+    ratio, t = small / large, CONTAINMENT_THRESHOLD
+    return estimate >= t * ratio / (1 + (1 - t) * ratio) - ESTIMATE_SLACK
 
 
 @lru_cache(maxsize=256)

@@ -109,3 +109,25 @@ def test_compare_links_copies_and_keeps_template_twins_apart() -> None:
     c = dedup.compare(BODY, twin)
     assert c.containment > 0.75 and not c.same
     assert not dedup.compare(BODY, "完全不同的一篇文章，讲述了某地法院开展普法宣传活动的情况。" * 4).same
+
+
+def test_could_be_same_follows_the_containment_bound() -> None:
+    # equal sizes: containment 0.85 needs Jaccard >= 0.85 / 1.15 = 0.739, less the slack
+    bound = 0.85 / 1.15 - dedup.ESTIMATE_SLACK
+    assert dedup.could_be_same(bound + 0.01, 1000, 1000)
+    assert not dedup.could_be_same(bound - 0.01, 1000, 1000)
+    # a short copy inside a long page: a low Jaccard is still possible
+    assert dedup.could_be_same(0.2, 300, 1200)
+    assert not dedup.could_be_same(0.2, 1000, 1000)
+
+
+def test_estimate_against_a_stored_signature_matches_estimate() -> None:
+    a = dedup.fingerprint("最高人民检察院发布工作报告，强化法律监督，维护社会公平正义。" * 3)
+    b = dedup.fingerprint("最高人民检察院发布工作报告，强化法律监督。另有一段不同的文字内容。" * 2)
+    assert 0 < a.estimate(b) < 1
+    assert a.estimate_hex(b.hex()) == a.estimate(b)
+
+
+def test_form_length_is_the_length_of_the_match_form() -> None:
+    text = "最高人民检察院　发布 2024 年工作报告，（一）强化法律监督！"
+    assert dedup.form_length(text) == len(dedup.match_form(text))

@@ -71,6 +71,9 @@ class StoreEntry:
     page: PageResult
     portal_id: str
     run_id: int | None = None
+    # dedup.body_keys(page.body_text) when the caller already has them (the extraction
+    # workers compute them beside the page); computed here otherwise
+    keys: dedup.BodyKeys | None = None
 
 
 @dataclass
@@ -97,14 +100,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _response_row(e: StoreEntry) -> dict[str, Any]:
+def _pack(body: bytes) -> tuple[bytes, str]:
+    """The stored form of a response body: zlib-compressed, and its SHA-256."""
+    return zlib.compress(body, 6), hashlib.sha256(body).hexdigest()
+
+
+def _response_row(e: StoreEntry, packed: tuple[bytes, str] | None = None) -> dict[str, Any]:
     raw, page = e.raw, e.page
+    blob, sha256 = packed or _pack(raw.body)
     return {
         "url": raw.url, "url_key": dedup.url_key(raw.url), "final_url": raw.final_url,
         "status": raw.status, "method": raw.request_method, "headers": raw.headers,
         "request_headers": raw.request_headers, "request_body": raw.request_body,
-        "body": zlib.compress(raw.body, 6), "body_compression": "zlib",
-        "body_size": len(raw.body), "body_sha256": hashlib.sha256(raw.body).hexdigest(),
+        "body": blob, "body_compression": "zlib",
+        "body_size": len(raw.body), "body_sha256": sha256,
         "fetched_at": raw.fetched_at, "etag": _header(raw.headers, "ETag"),
         "last_modified": _header(raw.headers, "Last-Modified"),
         "encoding": page.encoding, "encoding_reason": page.encoding_reason,
@@ -114,18 +123,34 @@ def _response_row(e: StoreEntry) -> dict[str, Any]:
     }
 
 
-def _unique_url_segments(entries: list[StoreEntry]) -> Iterator[list[StoreEntry]]:
+@dataclass
+class _Prepared:
+    """A batch entry with the work that needs no database done before the write transaction."""
+
+    entry: StoreEntry
+    url: str | None  # the article's URL and its identity key (None for non-articles)
+    key: str | None
+    packed: tuple[bytes, str]  # the body as stored (see _pack)
+    keys: dedup.BodyKeys | None = None  # duplicate keys, for articles not archived yet
+    bands: list[int] = field(default_factory=list)  # LSH band keys of keys.fingerprint
+
+    def compute_keys(self) -> None:
+        self.keys = self.entry.keys or dedup.body_keys(self.entry.page.body_text)
+        fp = self.keys.fingerprint
+        self.bands = [k for _, k in dedup.band_keys(fp)] if fp else []
+
+
+def _unique_url_segments(batch: list[_Prepared]) -> Iterator[list[_Prepared]]:
     """Split a batch where an article URL repeats, so each segment sees the previous one."""
-    seg: list[StoreEntry] = []
+    seg: list[_Prepared] = []
     keys: set[str] = set()
-    for e in entries:
-        key = dedup.url_key(e.page.url or e.raw.final_url or e.raw.url)
-        if e.page.kind == "article" and key in keys:
+    for p in batch:
+        if p.key is not None and p.key in keys:
             yield seg
             seg, keys = [], set()
-        if e.page.kind == "article":
-            keys.add(key)
-        seg.append(e)
+        if p.key is not None:
+            keys.add(p.key)
+        seg.append(p)
     if seg:
         yield seg
 
@@ -133,6 +158,33 @@ def _unique_url_segments(entries: list[StoreEntry]) -> Iterator[list[StoreEntry]
 def _chunks(values: list, size: int = 5000) -> Iterator[list]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _insert_band_rows(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """(band, key, article_id) rows in one driver-level executemany.
+
+    Sixteen rows per article are most of a batch's rows; plain integers need none of
+    SQLAlchemy's per-row parameter processing, which cost more than the insert itself.
+    """
+    m = _marker(conn)
+    conn.exec_driver_sql(
+        f'INSERT INTO article_bands (band, "key", article_id) VALUES ({m}, {m}, {m})', rows)
+
+
+def _band_rows_with_keys(conn: Connection, keys: list[int]) -> list[tuple[int, int]]:
+    """(key, article_id) of the stored band rows with one of `keys` (the LSH candidates).
+
+    Driver-level: an expanding IN of a batch's thousands of keys took SQLAlchemy longer to
+    render than the index lookups take SQLite.
+    """
+    marks = ", ".join([_marker(conn)] * len(keys))
+    return conn.exec_driver_sql(
+        f'SELECT "key", article_id FROM article_bands WHERE "key" IN ({marks})', tuple(keys)
+    ).all()
 
 
 def _head_rank(row: Any) -> tuple:
@@ -206,13 +258,40 @@ class Archive:
         """Store responses and what was extracted from them, all in one transaction.
 
         Set-based: rows are written with executemany and looked up with one IN query per kind
-        of key, so a batch costs a handful of round trips, not a few per entry.
+        of key, so a batch costs a handful of round trips, not a few per entry. The work that
+        needs no database (compression, duplicate keys) is done first, outside the write
+        transaction, so other writers wait less for the lock.
         """
+        batch = self._prepare(entries)
         out: list[StoreOutcome] = []
         with self._write() as conn:
-            for segment in _unique_url_segments(entries):
+            for segment in _unique_url_segments(batch):
                 out += self._store_segment(conn, segment)
         return out
+
+    def _prepare(self, entries: list[StoreEntry]) -> list[_Prepared]:
+        """Compress the bodies, compute URL keys, and the duplicate keys of articles whose URL
+        is not archived yet (a re-fetched article needs them only if its body changed:
+        _update_existing computes them then)."""
+        batch = []
+        for e in entries:
+            url = key = None
+            if e.page.kind == "article":
+                url = e.page.url or e.raw.final_url or e.raw.url
+                key = dedup.url_key(url)
+            batch.append(_Prepared(e, url, key, _pack(e.raw.body)))
+        wanted = list({p.key for p in batch if p.key is not None})
+        known: set[str] = set()
+        if wanted:
+            with self.read_engine.connect() as conn:
+                for chunk in _chunks(wanted):
+                    known.update(conn.execute(
+                        select(articles.c.url_key).where(articles.c.url_key.in_(chunk))
+                    ).scalars())
+        for p in batch:
+            if p.key is not None and p.key not in known:
+                p.compute_keys()
+        return batch
 
     def _alloc_ids(self, conn: Connection, table: Any, n: int) -> list[int]:
         """Ids for n new rows, known before the insert so one executemany writes them all."""
@@ -227,15 +306,20 @@ class Archive:
         start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         return list(range(start + 1, start + n + 1))  # safe: BEGIN IMMEDIATE holds the lock
 
-    def _store_segment(self, conn: Connection, seg: list[StoreEntry]) -> list[StoreOutcome]:
-        resp_ids = self._alloc_ids(conn, responses, len(seg))
+    def _insert_responses(self, conn: Connection, seg: list[_Prepared], ids: list[int]) -> None:
         conn.execute(insert(responses), [
-            {"id": rid, **_response_row(e)} for rid, e in zip(resp_ids, seg, strict=True)
+            {"id": rid, **_response_row(p.entry, p.packed)}
+            for rid, p in zip(ids, seg, strict=True)
         ])
+
+    def _store_segment(self, conn: Connection, seg: list[_Prepared]) -> list[StoreOutcome]:
+        resp_ids = self._alloc_ids(conn, responses, len(seg))
+        self._insert_responses(conn, seg, resp_ids)
         outcomes: list[StoreOutcome | None] = [None] * len(seg)
         reject_rows, art = [], []
-        for i, e in enumerate(seg):
-            if e.page.kind == "article":
+        for i, p in enumerate(seg):
+            e = p.entry
+            if p.key is not None:
                 art.append(i)
             else:
                 url = e.page.url or e.raw.url
@@ -246,8 +330,7 @@ class Archive:
                 outcomes[i] = StoreOutcome("reject", resp_ids[i])
         if reject_rows:
             conn.execute(insert(rejects), reject_rows)
-        urls = {i: seg[i].page.url or seg[i].raw.final_url or seg[i].raw.url for i in art}
-        keys = {i: dedup.url_key(u) for i, u in urls.items()}
+        keys = {i: seg[i].key for i in art}
         cols = [articles.c.id, articles.c.url_key, articles.c.duplicate_of,
                 *(articles.c[f] for f in VERSIONED)]
         existing = {}
@@ -257,7 +340,7 @@ class Archive:
         seen_rows, new = [], []
         for i in art:
             row = existing.get(keys[i])
-            e = seg[i]
+            e = seg[i].entry
             if row is None:
                 new.append(i)
             elif all(getattr(row, f) == getattr(e.page, f) for f in VERSIONED):
@@ -267,7 +350,7 @@ class Archive:
                                            row.duplicate_of or row.id)
             else:
                 outcomes[i] = self._update_existing(conn, row, e.page, resp_ids[i],
-                                                    e.raw.fetched_at)
+                                                    e.raw.fetched_at, e.keys)
         if seen_rows:
             conn.execute(
                 update(articles).where(articles.c.id == bindparam("b_id"))
@@ -275,23 +358,25 @@ class Archive:
                 seen_rows,
             )
         if new:
-            self._insert_new_batch(conn, seg, new, urls, keys, resp_ids, outcomes)
+            self._insert_new_batch(conn, seg, new, resp_ids, outcomes)
         return [o for o in outcomes if o is not None]
 
     def _insert_new_batch(
-        self, conn: Connection, seg: list[StoreEntry], new: list[int], urls: dict[int, str],
-        keys: dict[int, str], resp_ids: list[int], outcomes: list[StoreOutcome | None],
+        self, conn: Connection, seg: list[_Prepared], new: list[int], resp_ids: list[int],
+        outcomes: list[StoreOutcome | None],
     ) -> None:
         ids = dict(zip(new, self._alloc_ids(conn, articles, len(new)), strict=True))
-        body_keys = {i: dedup.body_keys(seg[i].page.body_text) for i in new}
-        bands = {i: [k for _, k in dedup.band_keys(body_keys[i].fingerprint)]
-                 if body_keys[i].fingerprint else [] for i in new}
+        for i in new:
+            if seg[i].keys is None:  # archived when _prepare looked, deleted since
+                seg[i].compute_keys()
+        body_keys = {i: seg[i].keys for i in new}
+        bands = {i: seg[i].bands for i in new}
         rows, band_rows, media_rows = [], [], []
         for i in new:
-            e, k = seg[i], body_keys[i]
+            e, k, url = seg[i].entry, body_keys[i], seg[i].url
             rows.append({
-                "id": ids[i], "portal_id": e.portal_id, "url": urls[i],
-                "canonical_url": dedup.canonical_url(urls[i]), "url_key": keys[i],
+                "id": ids[i], "portal_id": e.portal_id, "url": url,
+                "canonical_url": dedup.canonical_url(url), "url_key": seg[i].key,
                 **{f: getattr(e.page, f) for f in VERSIONED}, "script": e.page.script,
                 "provenance": e.page.provenance, "warnings": e.page.warnings,
                 "repairs": e.page.repairs, "is_mirror": e.page.is_mirror,
@@ -300,13 +385,12 @@ class Archive:
                 "duplicate_of": None, "similarity": None,
                 "first_seen": e.raw.fetched_at, "last_seen": e.raw.fetched_at,
                 "response_id": resp_ids[i]})
-            band_rows += [{"band": b, "key": key, "article_id": ids[i]}
-                          for b, key in enumerate(bands[i])]
+            band_rows += [(b, key, ids[i]) for b, key in enumerate(bands[i])]
             media_rows += [{"article_id": ids[i], "url": m.url, "kind": m.kind, "text": m.text,
                             "path": m.path} for m in e.page.media]
         conn.execute(insert(articles), rows)
         if band_rows:
-            conn.execute(insert(article_bands), band_rows)
+            _insert_band_rows(conn, band_rows)
         if media_rows:
             conn.execute(insert(media), media_rows)
         # candidates for the whole segment in two IN queries (they include this segment's rows)
@@ -318,24 +402,34 @@ class Archive:
                 by_hash.setdefault(r.content_hash, []).append(r.id)
         by_band: dict[int, list[int]] = {}
         for chunk in _chunks(list({b for bs in bands.values() for b in bs})):
-            for r in conn.execute(select(article_bands.c.key, article_bands.c.article_id)
-                                  .where(article_bands.c.key.in_(chunk))):
-                by_band.setdefault(r.key, []).append(r.article_id)
+            for key, article_id in _band_rows_with_keys(conn, chunk):
+                by_band.setdefault(key, []).append(article_id)
+        tops: dict[int, list[int]] = {}  # LSH candidates to verify, most shared bands first
         for i in new:
-            me, k, body = ids[i], body_keys[i], seg[i].page.body_text or ""
+            me, k = ids[i], body_keys[i]
+            if any(a < me for a in by_hash.get(k.content_hash or "", ())):
+                continue
+            hits: dict[int, int] = {}
+            for b in bands[i]:
+                for a in by_band.get(b, ()):
+                    if a < me:  # only articles stored before this one can be its head
+                        hits[a] = hits.get(a, 0) + 1
+            if hits:
+                tops[i] = sorted(hits, key=lambda a: -hits[a])[:64]
+        # the candidates' texts in one IN query per chunk, not one query per new article
+        cand_rows: dict[int, Any] = {}
+        for chunk in _chunks(list({a for top in tops.values() for a in top})):
+            for r in conn.execute(select(articles.c.id, articles.c.fingerprint,
+                                         articles.c.body_text).where(articles.c.id.in_(chunk))):
+                cand_rows[r.id] = r
+        for i in new:
+            me, k, body = ids[i], body_keys[i], seg[i].entry.page.body_text or ""
             found = None
             older = [a for a in by_hash.get(k.content_hash or "", ()) if a < me]
             if older:
                 found = (min(older), 1.0)
-            elif bands[i]:
-                hits: dict[int, int] = {}
-                for b in bands[i]:
-                    for a in by_band.get(b, ()):
-                        if a < me:  # only articles stored before this one can be its head
-                            hits[a] = hits.get(a, 0) + 1
-                if hits:
-                    top = sorted(hits, key=lambda a: -hits[a])[:64]
-                    found = self._verify(conn, top, k.fingerprint, body)
+            elif i in tops:
+                found = self._verify([cand_rows[a] for a in tops[i]], k.fingerprint, body)
             if found is None:
                 outcomes[i] = StoreOutcome("new", resp_ids[i], me, me)
                 continue
@@ -345,15 +439,21 @@ class Archive:
             outcomes[i] = StoreOutcome("new" if head == me else "duplicate", resp_ids[i], me,
                                        head, sim)
 
-    def _verify(
-        self, conn: Connection, cand_ids: list[int], fp: dedup.Fingerprint | None, body: str
-    ) -> tuple[int, float] | None:
-        """The best candidate (by containment) that `dedup.compare` accepts as the same article."""
-        rows = conn.execute(select(articles.c.id, articles.c.fingerprint, articles.c.body_text)
-                            .where(articles.c.id.in_(cand_ids))).all()
+    @staticmethod
+    def _verify(rows: list[Any], fp: dedup.Fingerprint | None, body: str
+                ) -> tuple[int, float] | None:
+        """The best candidate (by containment) that `dedup.compare` accepts as the same article.
+
+        `rows` are the candidates' (id, fingerprint, body_text). They go best MinHash estimate
+        first; those whose estimate rules them out (`dedup.could_be_same`, mostly template
+        twins) are not compared on text."""
         if fp is not None:
-            rows.sort(key=lambda r: -fp.estimate(dedup.Fingerprint.from_hex(r.fingerprint))
-                      if r.fingerprint else 0.0)
+            length = dedup.form_length(body)
+            scored = [(fp.estimate_hex(r.fingerprint) if r.fingerprint else None, r)
+                      for r in rows]
+            scored.sort(key=lambda s: -(s[0] or 0.0))
+            rows = [r for est, r in scored if est is None or dedup.could_be_same(
+                est, length, dedup.form_length(r.body_text or ""))]
         best: tuple[int, float] | None = None
         for r in rows[:MAX_CANDIDATES]:
             cmp = dedup.compare(body, r.body_text or "")
@@ -392,7 +492,8 @@ class Archive:
         return self._insert_new(conn, e, url, key, response_id, seen)
 
     def _update_existing(
-        self, conn: Connection, row: Any, page: PageResult, response_id: int, seen: datetime
+        self, conn: Connection, row: Any, page: PageResult, response_id: int, seen: datetime,
+        keys: dedup.BodyKeys | None = None,
     ) -> StoreOutcome:
         new = {f: getattr(page, f) for f in VERSIONED}
         changed = [f for f in VERSIONED if getattr(row, f) != new[f]]
@@ -409,7 +510,7 @@ class Archive:
         values.update(new, provenance=page.provenance, warnings=page.warnings,
                       repairs=page.repairs, is_mirror=page.is_mirror)
         if "body_text" in changed:  # keys follow the body
-            keys = dedup.body_keys(page.body_text)
+            keys = keys or dedup.body_keys(page.body_text)
             values.update(content_hash=keys.content_hash,
                           fingerprint=keys.fingerprint.hex() if keys.fingerprint else None)
             conn.execute(delete(article_bands).where(article_bands.c.article_id == row.id))

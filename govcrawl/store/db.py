@@ -6,7 +6,9 @@ application's database, a file that is not SQLite).
 
 SQLite: WAL, busy_timeout 30 s, foreign keys, synchronous NORMAL, and `BEGIN IMMEDIATE` for write
 transactions (SQLAlchemy's pysqlite recipe) because a deferred transaction that upgrades to a
-write fails at once with "database is locked", ignoring busy_timeout.
+write fails at once with "database is locked", ignoring busy_timeout. The writer's page cache is
+32 MB instead of 2 MB: a batch touches random leaves of the LSH band index and the FTS index all
+over a large archive (at 60k articles this cut the SQL time of a batch by about a tenth).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 DEFAULT_URL = "sqlite:///output/govcrawl.db"
 ENV_VAR = "GOVCRAWL_DATABASE_URL"
 BUSY_TIMEOUT_MS = 30_000
+WRITER_CACHE_KIB = 32_768
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: pg_advisory_xact_lock key that serialises schema upgrades between processes.
 UPGRADE_LOCK = 0x676F76_75706772
@@ -72,6 +75,8 @@ def make_engine(url: str, *, immediate: bool = True) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if immediate:  # the write engine
+            cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

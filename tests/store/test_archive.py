@@ -268,3 +268,47 @@ def test_when_a_head_is_rewritten_its_remaining_copies_stay_together(archive) ->
     assert _head_of(archive, "http://a.cn/1.html") is None
     heads = {_head_of(archive, "http://b.cn/1.html") or b, _head_of(archive, "http://c.cn/1.html") or c}
     assert heads == {b}  # b, the earlier copy, now heads what is left of the group
+
+
+def test_work_before_the_transaction_does_not_decide_what_is_new(archive, sqlite_url) -> None:
+    """Keys and compression are prepared before the write lock is taken; what another writer
+    stores in between is still seen, so a URL it archived meanwhile is not inserted twice."""
+    from govcrawl.store import open_archive
+
+    other = open_archive(sqlite_url)
+    prepare = archive._prepare
+
+    def prepare_then_other_writer(entries):
+        batch = prepare(entries)
+        other.store_batch([entry("http://x.cn/a.html", BODY)])
+        return batch
+
+    archive._prepare = prepare_then_other_writer
+    try:
+        out = archive.store_batch([entry("http://x.cn/a.html", BODY + "（完）",
+                                         fetched_at=T0 + timedelta(hours=1)),
+                                   entry("http://y.cn/b.html", BODY, portal="p2")])
+    finally:
+        other.close()
+    assert _statuses(out) == ["updated", "duplicate"]
+    assert archive.count("articles") == 2 and archive.count("responses") == 3
+    assert out[1].head_id == out[0].article_id == 1
+
+
+def test_duplicate_keys_computed_by_the_caller_are_not_computed_again(archive, monkeypatch):
+    """Extraction workers compute an article's keys beside the page; the writer uses them."""
+    from govcrawl import dedup
+
+    first = entry("http://x.cn/a.html", BODY)
+    copy = entry("http://y.cn/a.html", "首页 > 要闻\n" + BODY, portal="p2")
+    edit = entry("http://x.cn/a.html", BODY + "（完）", fetched_at=T0 + timedelta(hours=1))
+    for e in (first, copy, edit):
+        e.keys = dedup.body_keys(e.page.body_text)
+
+    def no_recompute(text):
+        raise AssertionError("keys computed again")
+
+    monkeypatch.setattr(dedup, "body_keys", no_recompute)
+    assert _statuses(archive.store_batch([first, copy])) == ["new", "duplicate"]
+    [out] = archive.store_batch([edit])
+    assert out.status == "updated" and out.head_id == 1

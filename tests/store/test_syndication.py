@@ -42,6 +42,26 @@ def test_held_back_half_b_meets_targets(rows) -> None:
     assert s.recall >= 0.95, s
 
 
+def test_the_minhash_precheck_never_rules_out_a_pair_compare_accepts() -> None:
+    """The archive skips candidates `could_be_same` rules out: it must lose no copy, and it
+    must rule out a good share of the template twins, or it is not worth having."""
+    accepted = skipped = rejected = 0
+    for p in PAIRS:
+        fa, fb = dedup.fingerprint(p.a), dedup.fingerprint(p.b)
+        if not (fa and fb):
+            continue
+        possible = dedup.could_be_same(fa.estimate(fb), dedup.form_length(p.a),
+                                       dedup.form_length(p.b))
+        if dedup.compare(p.a, p.b).same:
+            accepted += 1
+            assert possible, p.kind
+        else:
+            rejected += 1
+            skipped += not possible
+    assert accepted >= 300
+    assert skipped >= rejected / 3, (skipped, rejected)
+
+
 def test_lsh_finds_the_candidates() -> None:
     same = [p for p in PAIRS if p.same and p.half == "B"]
     found = 0
