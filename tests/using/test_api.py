@@ -46,8 +46,7 @@ def test_dataframe_without_pandas_says_what_to_install(devset_env, monkeypatch):
         arc.dataframe()
 
 
-def test_dataframe_with_pandas(devset_env):
-    pytest.importorskip("pandas")
+def test_dataframe_with_pandas(devset_env):  # pandas is in the dev extra: this never skips
     with gc.open() as arc:
         frame = arc.dataframe(portal="chinapeace")
         assert list(frame["id"]) == [r["id"] for r in arc.articles(portal="chinapeace")]
