@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from govcrawl.dedup import BodyKeys
 from govcrawl.records import PageResult, RawResponse
 
 # Field order of exported feeds (Scrapy ≥ 2.18 follows it).
@@ -32,6 +33,11 @@ class CrawledPage(PageResult):
     channel: str | None = None
     removed: bool = False  # a revisit found the article gone (404/410, or sent home)
     raw: RawResponse | None = field(default=None, repr=False)
+    # the URL as a list page gave it (request meta survives redirects and retries): the spider
+    # learns from it when that list page's articles are all archived
+    listed_url: str | None = field(default=None, repr=False)
+    # duplicate keys of body_text, when the extraction worker computed them with the page
+    body_keys: BodyKeys | None = field(default=None, repr=False)
 
     def take(self, page: PageResult) -> None:
         """Fill in what extraction found (the fields of PageResult)."""

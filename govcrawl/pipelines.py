@@ -27,9 +27,10 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 
 from govcrawl.crawl import count_extraction
-from govcrawl.dedup import url_key
+from govcrawl.dedup import BodyKeys, body_keys, url_key
 from govcrawl.extract import extract_page
 from govcrawl.items import PENDING, CrawledPage
+from govcrawl.records import PageResult
 from govcrawl.store import spill
 from govcrawl.store.archive import StoreEntry
 
@@ -42,6 +43,13 @@ RETRYABLE = frozenset({"challenge", "blocked", "error"})
 
 def _default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def extract_with_keys(*args) -> tuple[PageResult, BodyKeys | None]:
+    """extract_page, plus an article's duplicate keys: both CPU work, done in the worker
+    process so the crawl process (whose archive writer shares its GIL) is spared them."""
+    page = extract_page(*args)
+    return page, body_keys(page.body_text) if page.kind == "article" else None
 
 
 class ExtractionPipeline:
@@ -73,7 +81,7 @@ class ExtractionPipeline:
         args = (item.raw.body, item.url, item.raw.status, item.raw.headers,
                 dict(portal.selectors) if portal else None)
         try:
-            page = await self._extract(args)
+            page, item.body_keys = await self._extract(args)
         except Exception as exc:  # a crashed extractor must not lose the response
             logger.error("extraction failed for %s: %r", item.url, exc,
                          extra={"spider": self.crawler.spider})
@@ -88,14 +96,14 @@ class ExtractionPipeline:
         if self.pool is not None:
             try:
                 return await asyncio.get_running_loop().run_in_executor(
-                    self.pool, extract_page, *args)
+                    self.pool, extract_with_keys, *args)
             except BrokenProcessPool as exc:
                 # e.g. a script that starts crawls without an `if __name__ == "__main__"` guard
                 logger.warning("extraction workers unavailable (%s); extracting in-process",
                                exc, extra={"spider": self.crawler.spider})
                 self.pool.shutdown(wait=False, cancel_futures=True)
                 self.pool = None
-        return extract_page(*args)
+        return extract_page(*args), None
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -141,7 +149,7 @@ class ArchivePipeline:
         stats = self.crawler.stats
         # raw is None when there was no response at all (DNS, timeout, reset, robots).
         self.pending.append(StoreEntry(raw=item.raw, page=item, portal_id=item.portal,
-                                       run_id=self.run_id))
+                                       run_id=self.run_id, keys=item.body_keys))
         stats.inc_value(f"govcrawl/items/{adapter['kind']}")
         if (len(self.pending) >= self.batch_size
                 or time.monotonic() - self.last_flush >= self.batch_seconds):
@@ -165,6 +173,8 @@ class ArchivePipeline:
                 self.crawler.stats.inc_value(f"govcrawl/stored/{status}")
                 if status in ("new", "duplicate") and hasattr(spider, "known"):
                     spider.known.add(entry.page.canonical_url or entry.page.url)
+            if hasattr(spider, "settle"):  # committed: backfill progress may move past them
+                spider.settle(getattr(entry.page, "listed_url", None) for entry in batch)
 
     def _write(self, batch: list[StoreEntry]) -> list[str]:
         """One transaction for the responses; failures without a response become rejects."""

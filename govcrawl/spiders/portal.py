@@ -10,6 +10,7 @@ Spider arguments (`-a`): since=YYYY-MM-DD, until=YYYY-MM-DD, max_pages=N, full=t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -126,6 +127,10 @@ class PortalSpider(scrapy.Spider):
         self.archive = None
         self.run_id: int | None = None
         self._old_streak: dict[str, int] = {}
+        # Backfill progress only moves past a list page once its articles are archived: per
+        # channel, the list pages with articles still in flight, and where paging went next.
+        self._unsettled: dict[str, list[tuple[ListRequest, set[str]]]] = {}
+        self._following: dict[str, tuple[ListRequest | None, int]] = {}  # next page, last read
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -181,6 +186,7 @@ class PortalSpider(scrapy.Spider):
     def request_dropped(self, request: scrapy.Request) -> None:
         """A redirect the duplicate filter drops is recorded, never silently lost: back to a
         URL of its own chain it is a loop; to a page requested elsewhere, a duplicate."""
+        self.settle([request.meta.get("listed_url")])  # its outcome is another request's
         redirects = request.meta.get("redirect_urls")
         if not redirects:
             return
@@ -213,7 +219,7 @@ class PortalSpider(scrapy.Spider):
             url, callback=self.parse_article, errback=self.on_error, priority=10,
             headers=headers, dont_filter=revisit,
             meta={"handle_httpstatus_list": CLASSIFIED_STATUSES, "channel": channel,
-                  "revisit": revisit},
+                  "revisit": revisit, "listed_url": None if revisit else url},
         )
 
     def parse_list(self, response: Response):
@@ -229,29 +235,57 @@ class PortalSpider(scrapy.Spider):
         if page.is_stub:
             self.crawler.stats.inc_value("govcrawl/list_stubs")
             if backfill:
-                self._save_progress(list_request, None)
+                self._save_progress(list_request, None, ())
             return
         new_rows = [row for row in page.rows if self._wanted(row)]
         for row in new_rows:
             yield self._article_request(row.url, list_request.channel)
         stop = self._stop_paging(list_request, page.rows, new_rows, backfill)
-        if backfill:  # saved before following, so a kill resumes at the next page
-            self._save_progress(list_request, page.next[0] if page.next else None)
+        if backfill:  # saved before following, so a kill resumes no later than the next page
+            self._save_progress(list_request, page.next[0] if page.next else None,
+                                [row.url for row in new_rows])
         if not stop:
             for following in page.next:
                 following.context["backfill"] = backfill
                 yield self._list_request(following)
 
-    def _save_progress(self, current: ListRequest, following: ListRequest | None) -> None:
-        """Record the backfill's position; no following page means the channel is done."""
-        resume = None if following is None else {
-            "url": following.url, "page": following.page, "method": following.method,
-            "formdata": following.formdata,
-            "context": {k: v for k, v in following.context.items() if k != "backfill"},
+    def _save_progress(self, current: ListRequest, following: ListRequest | None,
+                       article_urls: Iterable[str]) -> None:
+        """Record the backfill's position: the first list page whose articles are not all
+        archived yet (a kill would lose them past it), else the next page; none means done."""
+        waiting = {url_key(u) for u in article_urls}
+        marks = self._unsettled.setdefault(current.channel, [])
+        if waiting:
+            marks.append((current, waiting))
+        self._following[current.channel] = (following, current.page)
+        self._write_progress(current.channel)
+
+    def _write_progress(self, channel: str) -> None:
+        marks = self._unsettled.get(channel, [])
+        following, last_page = self._following[channel]
+        resume_at = marks[0][0] if marks else following
+        resume = None if resume_at is None else {
+            "url": resume_at.url, "page": resume_at.page, "method": resume_at.method,
+            "formdata": resume_at.formdata,
+            "context": {k: v for k, v in resume_at.context.items() if k != "backfill"},
         }
         self.archive.set_channel_progress(
-            self.portal.id, current.channel, last_page=current.page,
-            backfill_complete=following is None, resume=resume)
+            self.portal.id, channel, last_page=last_page, backfill_complete=resume is None,
+            resume=resume)
+
+    def settle(self, listed_urls: Iterable[str | None]) -> None:
+        """These listed articles have a durable outcome (archived, rejected, or another
+        request's): move each channel's backfill position past the pages they held up."""
+        keys = {url_key(u) for u in listed_urls if u}
+        if not keys:
+            return
+        for channel, marks in self._unsettled.items():
+            head = marks[0] if marks else None
+            for _, waiting in marks:
+                waiting -= keys
+            marks[:] = [m for m in marks if m[1]]
+            if head is not None and (not marks or marks[0] is not head):
+                self._write_progress(channel)
 
     def _wanted(self, row: ListingRow) -> bool:
         if not self.full and canonical_url(row.url) in self.known:
@@ -297,6 +331,7 @@ class PortalSpider(scrapy.Spider):
             channel = response.meta.get("channel") or ""
             if published < self.since:
                 self._old_streak[channel] = self._old_streak.get(channel, 0) + 1
+                self.settle([response.meta.get("listed_url")])
                 return  # older than asked for: not stored, and it counts towards stopping
             self._old_streak[channel] = 0
         yield item
@@ -320,7 +355,7 @@ class PortalSpider(scrapy.Spider):
         )
         item = CrawledPage(url=response.url, status=response.status, kind=PENDING,
                            portal=self.portal.id, canonical_url=canonical_url(response.url),
-                           channel=channel, raw=raw)
+                           channel=channel, raw=raw, listed_url=response.meta.get("listed_url"))
         if extract_now:  # otherwise the ExtractionPipeline does it off the event loop
             page = extract_page(response.body, response.url, status=response.status,
                                 headers=headers, selectors=self.portal.selectors)
@@ -336,7 +371,8 @@ class PortalSpider(scrapy.Spider):
         yield CrawledPage(url=request.url, status=0, kind=kind, reason=reason,
                           portal=self.portal.id, canonical_url=canonical_url(request.url),
                           channel=request.meta.get("channel"),
-                          warnings=[failure.getErrorMessage()[:500]])
+                          warnings=[failure.getErrorMessage()[:500]],
+                          listed_url=request.meta.get("listed_url"))
 
 
 def _sent_home(response: Response) -> bool:
