@@ -45,6 +45,20 @@ def _default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """In each extraction worker: exit once the crawl process is gone. A SIGKILLed crawl
+    (a scheduler's timeout) cannot shut its pool down, and the worker holds both ends of its
+    task queue, so it would wait for work forever, ~100 MB each."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="govcrawl-parent-watch", daemon=True).start()
+
+
 def extract_with_keys(*args) -> tuple[PageResult, BodyKeys | None]:
     """extract_page, plus an article's duplicate keys: both CPU work, done in the worker
     process so the crawl process (whose archive writer shares its GIL) is spared them."""
@@ -71,7 +85,9 @@ class ExtractionPipeline:
     def open_spider(self) -> None:
         if self.workers > 0:
             # spawn, not fork: the crawl process runs threads (reactor pool, archive writer)
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                            initializer=_exit_with_parent,
+                                            initargs=(os.getpid(),))
             self.crawler.spider.defer_extraction = True  # the spider leaves it to us
 
     async def process_item(self, item):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +52,21 @@ def test_failed_urls_are_not_known_and_back_off(site_factory):
     assert set(site.sql("select url from fetch_state")) == set(failed)
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
+
+
 def test_a_killed_run_restarts_with_no_loss_and_no_duplicate(site_factory):
     # Big enough that the kill lands mid-crawl: items queue up while the extraction worker
     # starts, then dozens are stored within a fraction of a second.
@@ -67,8 +83,14 @@ def test_a_killed_run_restarts_with_no_loss_and_no_duplicate(site_factory):
                 break
         except Exception:  # the archive may not exist yet
             continue
+    helpers = _children(process.pid)  # the extraction worker (and multiprocessing's tracker)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    assert helpers
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in helpers), "extraction worker outlived its crawl"
     assert site.sql("select status from runs") == [("running",)]
     stored = site.sql("select count(*) from articles")[0][0]
     assert 0 < stored < 150
