@@ -131,6 +131,7 @@ class PortalSpider(scrapy.Spider):
         # channel, the list pages with articles still in flight, and where paging went next.
         self._unsettled: dict[str, list[tuple[ListRequest, set[str]]]] = {}
         self._following: dict[str, tuple[ListRequest | None, int]] = {}  # next page, last read
+        self._settled: set[str] = set()  # url keys of listed articles with a durable outcome
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -186,10 +187,10 @@ class PortalSpider(scrapy.Spider):
     def request_dropped(self, request: scrapy.Request) -> None:
         """A redirect the duplicate filter drops is recorded, never silently lost: back to a
         URL of its own chain it is a loop; to a page requested elsewhere, a duplicate."""
-        self.settle([request.meta.get("listed_url")])  # its outcome is another request's
         redirects = request.meta.get("redirect_urls")
-        if not redirects:
+        if not redirects:  # a plain duplicate: the request it repeats settles its URL
             return
+        self.settle([request.meta.get("listed_url")])  # recorded below, durably
         loop = request.url in redirects
         kind, reason = ("error", "redirect-loop") if loop else ("other", "redirect-duplicate")
         self.crawler.stats.inc_value(f"govcrawl/fetch_errors/{reason}")
@@ -253,7 +254,7 @@ class PortalSpider(scrapy.Spider):
                        article_urls: Iterable[str]) -> None:
         """Record the backfill's position: the first list page whose articles are not all
         archived yet (a kill would lose them past it), else the next page; none means done."""
-        waiting = {url_key(u) for u in article_urls}
+        waiting = {url_key(u) for u in article_urls} - self._settled
         marks = self._unsettled.setdefault(current.channel, [])
         if waiting:
             marks.append((current, waiting))
@@ -274,11 +275,12 @@ class PortalSpider(scrapy.Spider):
             resume=resume)
 
     def settle(self, listed_urls: Iterable[str | None]) -> None:
-        """These listed articles have a durable outcome (archived, rejected, or another
-        request's): move each channel's backfill position past the pages they held up."""
+        """These listed articles have a durable outcome (archived or rejected): move each
+        channel's backfill position past the pages they held up."""
         keys = {url_key(u) for u in listed_urls if u}
         if not keys:
             return
+        self._settled |= keys
         for channel, marks in self._unsettled.items():
             head = marks[0] if marks else None
             for _, waiting in marks:
