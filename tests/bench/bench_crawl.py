@@ -1,6 +1,6 @@
 """Crawl throughput and memory: govcrawl with all pipelines against a bare Scrapy spider.
 
-Run by hand: python tests/bench/bench_crawl.py [--sizes 5000 25000]
+Run by hand: python tests/bench/bench_crawl.py [--sizes 5000 25000] [--breakdown]
 Each size serves one simulated portal (中国长安网's dialect) with that many articles on
 loopback, politeness off. govcrawl crawls it as a user does (list pages, articles, decoding,
 repair, extraction, dedup, archive in SQLite); the bare spider fetches the same article URLs
@@ -26,14 +26,24 @@ FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": Fa
         "GOVCRAWL_BACKOFF_MAX": 0}
 
 
-def worker_govcrawl(base_url: str, size: int, workdir: str) -> dict:
+# --breakdown: where govcrawl's time goes, by what is switched off
+VARIANTS = {
+    "govcrawl": {},
+    "in-process": {"GOVCRAWL_EXTRACT_WORKERS": 0},  # extraction on the reactor thread
+    "no-archive": {"ITEM_PIPELINES": {"govcrawl.pipelines.ExtractionPipeline": 100}},
+}
+
+
+def worker_govcrawl(base_url: str, size: int, workdir: str, variant: str = "govcrawl") -> dict:
     from govcrawl.crawl import run_portals
     from govcrawl.portals.registry import parse_toml
 
+    Path(workdir, "archive.db").unlink(missing_ok=True)
     os.environ["GOVCRAWL_DATABASE_URL"] = f"sqlite:///{workdir}/archive.db"
     [portal], _ = parse_toml(Path(workdir, "portal.toml").read_text("utf-8"), "bench")
     started = time.perf_counter()
-    [report] = run_portals([portal], {**FAST, "GOVCRAWL_LOG_DIR": f"{workdir}/logs"})
+    [report] = run_portals([portal], {**FAST, "GOVCRAWL_LOG_DIR": f"{workdir}/logs",
+                                      **VARIANTS[variant]})
     seconds = time.perf_counter() - started
     pages = int(report.stats.get("response_received_count", 0))
     stored = report.count("stored/new") + report.count("stored/duplicate")
@@ -77,15 +87,21 @@ def run_worker(kind: str, base_url: str, size: int, workdir: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 25000])
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also crawl with extraction in-process and with no archive")
     parser.add_argument("--worker")
     parser.add_argument("--base")
     parser.add_argument("--size", type=int)
     parser.add_argument("--workdir")
     args = parser.parse_args()
     if args.worker:
-        work = worker_govcrawl if args.worker == "govcrawl" else worker_bare
-        figures = work(args.base, args.size, args.workdir)
-        figures["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.worker == "bare":
+            figures = worker_bare(args.base, args.size, args.workdir)
+        else:
+            figures = worker_govcrawl(args.base, args.size, args.workdir, args.worker)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        figures["cpu_s"] = own.ru_utime + own.ru_stime  # the crawl process alone
+        figures["max_rss_mb"] = own.ru_maxrss / 1024
         # the extraction worker process, measured once it has exited
         figures["worker_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(figures))
@@ -95,8 +111,9 @@ def main() -> None:
     from govcrawl.portals.registry import to_toml
     from govcrawl.simulator import Simulator
 
+    kinds = ["bare", "govcrawl"] + (["in-process", "no-archive"] if args.breakdown else [])
     print(f"{'articles':>9} {'crawler':<10} {'pages':>7} {'seconds':>8} {'pages/s':>8} "
-          f"{'peak MB':>8} {'worker MB':>10} {'stored':>7}")
+          f"{'ms CPU/pg':>9} {'peak MB':>8} {'worker MB':>10} {'stored':>7}")
     results = {}
     for size in args.sizes:
         with Simulator(size=size, seed=1) as simulator, \
@@ -106,12 +123,13 @@ def main() -> None:
             Path(workdir, "portal.toml").write_text(to_toml([portal]), "utf-8")
             Path(workdir, "urls.txt").write_text(
                 "\n".join(a["url"] for a in simulator.iter_articles(PORTAL)), "utf-8")
-            for kind in ("bare", "govcrawl"):
+            for kind in kinds:
                 figures = run_worker(kind, base, size, workdir)
                 results[(size, kind)] = figures
                 rate = figures["pages"] / figures["seconds"]
+                cpu = figures["cpu_s"] / figures["pages"] * 1000
                 print(f"{size:>9} {kind:<10} {figures['pages']:>7} {figures['seconds']:>8.1f} "
-                      f"{rate:>8.0f} {figures['max_rss_mb']:>8.1f} "
+                      f"{rate:>8.0f} {cpu:>9.2f} {figures['max_rss_mb']:>8.1f} "
                       f"{figures['worker_rss_mb']:>10.1f} {figures['stored']:>7}", flush=True)
     for size in args.sizes:
         ours, bare = results[(size, "govcrawl")], results[(size, "bare")]
