@@ -275,6 +275,7 @@ class Comparison:
 ESTIMATE_SLACK = 0.25
 
 
+@lru_cache(maxsize=1024)  # a stored candidate is sized for every new article it is checked for
 def form_length(text: str) -> int:
     """About len(match_form(text)) without its script conversion: a cheap size for a body."""
     return len(_NON_WORD.sub("", text))

@@ -241,10 +241,10 @@ class Scheduler(RedisScheduler):
         parent = request.meta.pop(PARENT_META, None)
         previous = request.meta.get(LEDGER_META)  # a redirect or retry of a taken request
         queued = self.queue.push_unseen(request, previous)
-        if queued and self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis")
-        else:
+        if not queued:
             self.df.log(request, self.spider)
+        elif self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
         coordinator = _coordinator(self.spider.crawler)
         if parent and coordinator is not None:
             coordinator.handed_over(parent)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +50,6 @@ def _exit_with_parent(parent: int) -> None:
     """In each extraction worker: exit once the crawl process is gone. A SIGKILLed crawl
     (a scheduler's timeout) cannot shut its pool down, and the worker holds both ends of its
     task queue, so it would wait for work forever, ~100 MB each."""
-    import threading
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -461,15 +461,6 @@ class Archive:
                 best = (r.id, cmp.containment)
         return best
 
-    def _insert_response(self, conn: Connection, e: StoreEntry) -> int:
-        return conn.execute(
-            insert(responses).returning(responses.c.id), _response_row(e)
-        ).scalar_one()
-
-    def _store_one(self, conn: Connection, e: StoreEntry) -> StoreOutcome:
-        response_id = self._insert_response(conn, e)
-        return self._apply_page(conn, e, response_id, e.raw.fetched_at)
-
     def _apply_page(
         self, conn: Connection, e: StoreEntry, response_id: int, seen: datetime
     ) -> StoreOutcome:
@@ -560,10 +551,7 @@ class Archive:
 
     def _insert_bands(self, conn: Connection, article_id: int, fp: dedup.Fingerprint | None):
         if fp is not None:
-            conn.execute(
-                insert(article_bands),
-                [{"band": b, "key": k, "article_id": article_id} for b, k in dedup.band_keys(fp)],
-            )
+            _insert_band_rows(conn, [(b, k, article_id) for b, k in dedup.band_keys(fp)])
 
     def _insert_media(self, conn: Connection, article_id: int, items: list[Media]) -> None:
         if items:
@@ -625,16 +613,11 @@ class Archive:
                 .limit(64)
             ))
         ).all()
-        ranked = sorted(
-            cands,
-            key=lambda r: -fp.estimate(dedup.Fingerprint.from_hex(r.fingerprint)),
-        )[:MAX_CANDIDATES]
-        best: tuple[int, float] | None = None
-        for r in ranked:
-            cmp = dedup.compare(body, r.body_text or "")
-            if cmp.same and (best is None or cmp.containment > best[1]):
-                best = (r.duplicate_of or r.id, cmp.containment)
-        return best
+        found = self._verify(cands, fp, body)
+        if found is None:
+            return None
+        heads = {r.id: r.duplicate_of or r.id for r in cands}
+        return (heads[found[0]], found[1])
 
     def _link(
         self, conn: Connection, new_id: int, head_id: int, similarity: float, body: str
