@@ -226,6 +226,19 @@ DESCRIPTIONS: dict[str, Described] = {
           "two-character terms)"),
         {"title": T("标题", "title"), "body_text": T("正文", "body text")},
     ),
+    "articles_fts_source": Described(
+        T("全文索引读取的文本（视图）：标题与正文末尾各加一个换行，使结尾的两字词也能检索",
+          "the text the full-text index reads (view): title and body each with a newline "
+          "appended, so a two-character word at the end is found too"),
+        {"id": _ARTICLE_ID, "title": T("标题", "title"), "body_text": T("正文", "body text")},
+    ),
+    "articles_fts_terms": Described(
+        T("全文索引词表：每个三字组及其出现的文章数、次数；两个字的搜索由此展开",
+          "full-text index vocabulary: each trigram with its article and occurrence counts; "
+          "two-character searches expand through it"),
+        {"term": T("三字组", "trigram"), "doc": T("包含它的文章数", "articles containing it"),
+         "cnt": T("出现次数", "occurrences")},
+    ),
     "articles_fts_config": Described(
         T("全文索引内部表：配置", "full-text index internals: configuration"),
         {"k": T("配置项", "setting"), "v": T("值", "value")},

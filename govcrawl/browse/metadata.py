@@ -62,6 +62,9 @@ ARTICLE_FACETS: list[Any] = [
 
 _TABLE_EXTRAS: dict[str, dict[str, Any]] = {
     "articles": {
+        # The index reads articles through a view, so Datasette cannot find it unaided.
+        "fts_table": "articles_fts",
+        "fts_pk": "id",
         "label_column": "title",
         "sort_desc": "id",
         "facets": ARTICLE_FACETS,

@@ -2,20 +2,22 @@
 
 Every query is read-only SQL with named parameters (Datasette binds them; no user text is
 spliced in). Search follows `govcrawl.store.query.search`: terms of 3+ characters go through the
-FTS5 trigram index, 1–2 character terms (法院) scan title and body with `instr`, which a trigram
-index cannot answer; a traditional-script query is also searched in simplified form through
-`govcrawl_t2s()`, and a URL is matched by its identity `govcrawl_url_key()` (http and https
-alike), SQL functions the browse plugin registers from the crawler's own code.
+FTS5 trigram index as one string, two-character terms (法院) as the indexed trigrams that start
+with them, and only one-character terms scan title and body with `instr`; a traditional-script
+query is also searched in simplified form through `govcrawl_t2s()`, and a URL is matched by its
+identity `govcrawl_url_key()` (http and https alike), SQL functions the browse plugin registers
+from the crawler's own code.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from govcrawl.store.query import TWO_CHAR_MATCH
+
 #: `hits(id)`: the ids of articles whose title or body contains :q (empty :q finds nothing).
-#: CROSS JOIN keeps `terms` the outer loop so a short term never touches the FTS index and a
-#: long one never scans the content table.
-SEARCH_HITS = """
+#: CROSS JOIN keeps `terms` the outer loop so only a one-character term scans the content table.
+SEARCH_HITS = f"""
 terms(t) AS (
   SELECT trim(:q) UNION SELECT govcrawl_t2s(trim(:q))
 ),
@@ -24,8 +26,12 @@ hits(id) AS (
   WHERE length(terms.t) >= 3
     AND articles_fts MATCH '"' || replace(terms.t, '"', '""') || '"'
   UNION
+  SELECT articles_fts.rowid FROM terms CROSS JOIN articles_fts
+  WHERE length(terms.t) = 2
+    AND articles_fts MATCH {TWO_CHAR_MATCH.format(t="terms.t")}
+  UNION
   SELECT a.id FROM terms CROSS JOIN articles a
-  WHERE length(terms.t) BETWEEN 1 AND 2
+  WHERE length(terms.t) = 1
     AND (instr(a.title, terms.t) > 0 OR instr(a.body_text, terms.t) > 0)
 )"""
 

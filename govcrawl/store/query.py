@@ -1,9 +1,12 @@
 """Reads from the archive: full-text search, syndication groups, simple listings.
 
-Search on SQLite uses the FTS5 trigram index for queries of 3+ characters (the query quoted as
-one FTS5 string) and `instr` on the content table for 1–2 characters, which a trigram index
-cannot answer. On PostgreSQL, ILIKE over pg_trgm GIN indexes. Traditional input is converted
-with OpenCC t2s and both forms are searched. Parameters only: no user text is spliced into SQL.
+Search on SQLite goes through the FTS5 trigram index for any query of two or more characters:
+a 3+ character query is one FTS5 string; a two-character one (法院), which a trigram index has
+no entry for, becomes the indexed trigrams that start with it, read from the `articles_fts_terms`
+vocabulary (migration 0004 indexes each text with a newline appended, so every occurrence starts
+a trigram). Only a one-character query scans the content table with `instr`. On PostgreSQL,
+ILIKE over pg_trgm GIN indexes. Traditional input is converted with OpenCC t2s and both forms
+are searched. Parameters only: no user text is spliced into SQL.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, or_, select, text
+from sqlalchemy import Engine, Select, TextClause, column, func, or_, select, table, text
 
 from govcrawl.dedup import _t2s
 from govcrawl.store.schema import articles, portals, rejects
@@ -64,6 +67,27 @@ def _fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+#: FTS5 query text for the two-character term in SQL expression {t}: its trigrams OR-ed
+#: together, or '""' (matches nothing) when no indexed text contains it.
+TWO_CHAR_MATCH = (
+    "(SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), '\"\"')"
+    " FROM articles_fts_terms WHERE term >= lower({t}) AND term < lower({t}) || char(1114111))"
+)
+
+#: The FTS5 table as a FROM/JOIN target (SQLAlchemy cannot declare virtual tables).
+articles_fts = table("articles_fts", column("rowid"))
+
+
+def fts_match(term: str, param: str) -> TextClause | None:
+    """`articles_fts MATCH …` for a term of 2+ characters (None: one character, no index)."""
+    if len(term) >= 3:
+        return text(f"articles_fts MATCH :{param}").bindparams(**{param: _fts_string(term)})
+    if len(term) == 2:
+        return text("articles_fts MATCH " + TWO_CHAR_MATCH.format(t=f":{param}")).bindparams(
+            **{param: term})
+    return None
+
+
 def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -77,41 +101,38 @@ def search(db: Any, query: str, limit: int = 20, heads_only: bool = False) -> li
     cols = (articles.c.id, articles.c.duplicate_of, articles.c.portal_id, articles.c.title,
             articles.c.url, articles.c.published_at)
     if engine.dialect.name == "sqlite":
-        conds = []
-        params: dict[str, str] = {}
-        for i, term in enumerate(terms):
-            if len(term) >= 3:
-                conds.append(
-                    articles.c.id.in_(
-                        select(text("rowid")).select_from(text("articles_fts"))
-                        .where(text(f"articles_fts MATCH :fts{i}"))
-                    )
-                )
-                params[f"fts{i}"] = _fts_string(term)
-            else:
-                conds.append(
-                    or_(
-                        text(f"instr(articles.title, :t{i}) > 0"),
-                        text(f"instr(articles.body_text, :t{i}) > 0"),
-                    )
-                )
-                params[f"t{i}"] = term
-        query_ = select(*cols).where(or_(*conds))
+        queries = [_sqlite_search(term, i, cols) for i, term in enumerate(terms)]
     else:
         conds = []
         for term in terms:
             pattern = _like_pattern(term)
             conds += [articles.c.title.ilike(pattern, escape="\\"),
                       articles.c.body_text.ilike(pattern, escape="\\")]
-        query_ = select(*cols).where(or_(*conds))
-        params = {}
-    if heads_only:
-        query_ = query_.where(articles.c.duplicate_of.is_(None))
-    query_ = query_.order_by(articles.c.id.desc()).limit(limit)
+        queries = [select(*cols).where(or_(*conds)).order_by(articles.c.id.desc())]
+    found: dict[int, Any] = {}
     with engine.connect() as conn:
-        rows = conn.execute(query_, params).all()
+        for query_ in queries:
+            if heads_only:
+                query_ = query_.where(articles.c.duplicate_of.is_(None))
+            for r in conn.execute(query_.limit(limit)):
+                found[r.id] = r
+    rows = sorted(found.values(), key=lambda r: r.id, reverse=True)[:limit]
     return [Hit(r.id, r.duplicate_of or r.id, r.portal_id, r.title, r.url, r.published_at)
             for r in rows]
+
+
+def _sqlite_search(term: str, i: int, cols: tuple) -> Select:
+    """Newest-first matches of one term: the trigram index, or `instr` for one character."""
+    match = fts_match(term, f"term{i}")
+    if match is None:
+        return (select(*cols)
+                .where(or_(func.instr(articles.c.title, term) > 0,
+                           func.instr(articles.c.body_text, term) > 0))
+                .order_by(articles.c.id.desc()))
+    return (select(*cols)
+            .select_from(articles_fts.join(articles, articles.c.id == articles_fts.c.rowid))
+            .where(match)
+            .order_by(articles_fts.c.rowid.desc()))
 
 
 def _member(r: Any) -> Member:

@@ -2,8 +2,8 @@
 article in full (`show`), and per-portal statistics (`stats`).
 
 Plain SQLAlchemy Core over the engine, no Scrapy. Every user value (filter text, search text,
-dates) is bound as a parameter; search follows `store.query.search` (FTS5 trigram for 3+
-characters, `instr` on the content table for 1–2, ILIKE over pg_trgm on PostgreSQL; traditional
+dates) is bound as a parameter; search follows `store.query.search` (FTS5 trigram index for 2+
+characters, `instr` on the content table for one, ILIKE over pg_trgm on PostgreSQL; traditional
 input is searched in both scripts).
 """
 
@@ -25,14 +25,13 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
 )
 from sqlalchemy.engine import make_url
 
 from govcrawl import dedup
 from govcrawl.records import RawResponse
 from govcrawl.store.db import resolve_url
-from govcrawl.store.query import _fts_string, _like_pattern, _variants, group_of
+from govcrawl.store.query import _like_pattern, _variants, articles_fts, fts_match, group_of
 from govcrawl.store.schema import (
     article_events,
     article_versions,
@@ -127,10 +126,9 @@ def search_condition(value: str, dialect: str) -> ColumnElement[bool] | None:
         return None
     conds: list[ColumnElement[bool]] = []
     for i, term in enumerate(terms):
-        if dialect == "sqlite" and len(term) >= 3:
-            match = text(f"articles_fts MATCH :fts{i}").bindparams(**{f"fts{i}": _fts_string(term)})
-            fts = select(text("rowid")).select_from(text("articles_fts")).where(match)
-            conds.append(articles.c.id.in_(fts))
+        match = fts_match(term, f"fts{i}") if dialect == "sqlite" else None
+        if match is not None:
+            conds.append(articles.c.id.in_(select(articles_fts.c.rowid).where(match)))
         elif dialect == "sqlite":
             conds += [func.instr(articles.c.title, term) > 0,
                       func.instr(articles.c.body_text, term) > 0]

@@ -1,4 +1,4 @@
-"""Full-text search: FTS5 trigram for 3+ characters, instr for 1–2, traditional input."""
+"""Full-text search: FTS5 trigram for 2+ characters (two through the term table), instr for one."""
 
 from __future__ import annotations
 
@@ -71,3 +71,57 @@ def test_heads_only(archive) -> None:
     hits = query.search(archive, "典型案例", heads_only=True)
     assert [h.url for h in hits] == ["http://x.cn/1.html"]
     assert query.list_articles(archive, "p2")[0]["head_id"] == hits[0].id
+
+
+def _plan(arc, sql: str, **params) -> str:
+    with arc.read_engine.connect() as conn:
+        return " ".join(str(r) for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql), params))
+
+
+def test_two_character_queries_use_the_index_not_a_scan(archive) -> None:
+    _load(archive)
+    sql = ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH "
+           + query.TWO_CHAR_MATCH.format(t=":t"))
+    plan = _plan(archive, sql, t="法院")
+    assert "VIRTUAL TABLE INDEX" in plan and "SCAN articles" not in plan.replace("articles_fts", "")
+
+
+def test_two_characters_at_the_very_end_of_a_title_or_body(archive) -> None:
+    archive.store_batch([
+        entry("http://e.cn/1.html", "本院依法公开审理此案。", title="某某县人民法院"),
+        entry("http://e.cn/2.html", "案件移送至县人民检察", title="案件移送"),
+        entry("http://e.cn/3.html", "两个字的标题。", title="禁毒"),
+        entry("http://e.cn/4.html", "无关的正文内容。", title="无关标题"),
+    ])
+    assert _urls(query.search(archive, "法院")) == {"http://e.cn/1.html"}
+    assert _urls(query.search(archive, "检察")) == {"http://e.cn/2.html"}
+    assert _urls(query.search(archive, "禁毒")) == {"http://e.cn/3.html"}
+    assert query.search(archive, "鲲鹏") == []
+
+
+def test_two_character_search_agrees_with_a_scan(archive) -> None:
+    _load(archive)
+    archive.store_batch([entry("http://e.cn/5.html", 'AI办案"辅助"系统上线，ai应用。', title="智慧法院")])
+    with archive.read_engine.connect() as conn:
+        texts = conn.execute(text("SELECT id, title, body_text FROM articles")).all()
+    pairs = {t[i:i + 2] for _, *both in texts for t in both for i in range(len(t) - 1)}
+    for pair in pairs:
+        if pair.strip() != pair:
+            continue  # the search trims its query
+        expected = {i for i, *both in texts if any(pair.lower() in t.lower() for t in both)}
+        assert {h.id for h in query.search(archive, pair, limit=100)} == expected, pair
+    assert {h.url for h in query.search(archive, "ai")} == {"http://e.cn/5.html"}
+    assert {h.url for h in query.search(archive, '"辅')} == {"http://e.cn/5.html"}
+
+
+def test_edits_and_deletes_keep_the_index_consistent(archive) -> None:
+    _load(archive)
+    archive.store_batch([entry("http://x.cn/1.html", "内容改为关于禁毒的报道。", title="禁毒")])
+    assert query.search(archive, "法院") == []
+    assert _urls(query.search(archive, "禁毒")) == {"http://x.cn/1.html"}
+    with archive.engine.begin() as conn:
+        gone = conn.execute(text("SELECT id FROM articles WHERE url = 'http://x.cn/2.html'")).scalar()
+        conn.execute(text("DELETE FROM article_bands WHERE article_id = :a"), {"a": gone})
+        conn.execute(text("DELETE FROM articles WHERE id = :a"), {"a": gone})
+        conn.execute(text("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')"))
+    assert query.search(archive, "检察") == []
