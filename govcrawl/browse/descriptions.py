@@ -76,7 +76,8 @@ DESCRIPTIONS: dict[str, Described] = {
         },
     ),
     "responses": Described(
-        T("抓取到的原始 HTTP 响应（正文经 zlib 压缩）", "raw HTTP responses fetched (body zlib-compressed)"),
+        T("抓取到的原始 HTTP 响应（正文经压缩，方式见 body_compression）",
+          "raw HTTP responses fetched (body compressed as body_compression says)"),
         {
             "id": _ID,
             "url": T("请求网址", "requested URL"),
@@ -87,8 +88,8 @@ DESCRIPTIONS: dict[str, Described] = {
             "headers": T("响应头（JSON）", "response headers (JSON)"),
             "request_headers": T("请求头（JSON）", "request headers (JSON)"),
             "request_body": T("请求正文（POST 时）", "request body (for POST)"),
-            "body": T("响应正文，zlib 压缩", "response body, zlib-compressed"),
-            "body_compression": T("正文压缩方式", "body compression"),
+            "body": T("响应正文（压缩后）", "response body, compressed"),
+            "body_compression": T("正文压缩方式：zstd（旧档案为 zlib）", "body compression: zstd (zlib in older archives)"),
             "body_size": T("解压后正文字节数", "uncompressed body size in bytes"),
             "body_sha256": T("解压后正文的 SHA-256", "SHA-256 of the uncompressed body"),
             "fetched_at": T(f"抓取时间（{_UTC}）", "fetch time (UTC)"),

@@ -11,10 +11,8 @@ at the same moment end linked, not both heads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,6 +34,7 @@ from sqlalchemy import (
 
 from govcrawl import dedup
 from govcrawl.records import Media, PageResult, RawResponse
+from govcrawl.store import bodies
 from govcrawl.store.schema import (
     article_bands,
     article_events,
@@ -100,19 +99,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _pack(body: bytes) -> tuple[bytes, str]:
-    """The stored form of a response body: zlib-compressed, and its SHA-256."""
-    return zlib.compress(body, 6), hashlib.sha256(body).hexdigest()
-
-
 def _response_row(e: StoreEntry, packed: tuple[bytes, str] | None = None) -> dict[str, Any]:
     raw, page = e.raw, e.page
-    blob, sha256 = packed or _pack(raw.body)
+    blob, sha256 = packed or bodies.pack(raw.body)
     return {
         "url": raw.url, "url_key": dedup.url_key(raw.url), "final_url": raw.final_url,
         "status": raw.status, "method": raw.request_method, "headers": raw.headers,
         "request_headers": raw.request_headers, "request_body": raw.request_body,
-        "body": blob, "body_compression": "zlib",
+        "body": blob, "body_compression": bodies.COMPRESSION,
         "body_size": len(raw.body), "body_sha256": sha256,
         "fetched_at": raw.fetched_at, "etag": _header(raw.headers, "ETag"),
         "last_modified": _header(raw.headers, "Last-Modified"),
@@ -130,7 +124,7 @@ class _Prepared:
     entry: StoreEntry
     url: str | None  # the article's URL and its identity key (None for non-articles)
     key: str | None
-    packed: tuple[bytes, str]  # the body as stored (see _pack)
+    packed: tuple[bytes, str]  # the body as stored (see bodies.pack)
     keys: dedup.BodyKeys | None = None  # duplicate keys, for articles not archived yet
     bands: list[int] = field(default_factory=list)  # LSH band keys of keys.fingerprint
 
@@ -279,7 +273,7 @@ class Archive:
             if e.page.kind == "article":
                 url = e.page.url or e.raw.final_url or e.raw.url
                 key = dedup.url_key(url)
-            batch.append(_Prepared(e, url, key, _pack(e.raw.body)))
+            batch.append(_Prepared(e, url, key, bodies.pack(e.raw.body)))
         wanted = list({p.key for p in batch if p.key is not None})
         known: set[str] = set()
         if wanted:
@@ -809,7 +803,7 @@ class Archive:
             for r in rows:
                 yield r.id, RawResponse(
                     url=r.url, status=r.status, headers=dict(r.headers),
-                    body=zlib.decompress(r.body), fetched_at=r.fetched_at,
+                    body=bodies.unpack(r.body, r.body_compression), fetched_at=r.fetched_at,
                     final_url=r.final_url, request_method=r.method,
                     request_headers=dict(r.request_headers), request_body=r.request_body,
                 )

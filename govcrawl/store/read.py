@@ -9,7 +9,6 @@ input is searched in both scripts).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from govcrawl import dedup
 from govcrawl.records import RawResponse
+from govcrawl.store import bodies
 from govcrawl.store.db import resolve_url
 from govcrawl.store.query import _like_pattern, _variants, articles_fts, fts_match, group_of
 from govcrawl.store.schema import (
@@ -229,7 +229,9 @@ def iter_articles_raw(
                 responses.c.method.label("r_method"),
                 responses.c.request_headers.label("r_request_headers"),
                 responses.c.request_body.label("r_request_body"),
-                responses.c.body.label("r_body"), responses.c.fetched_at.label("r_fetched_at")]
+                responses.c.body.label("r_body"),
+                responses.c.body_compression.label("r_compression"),
+                responses.c.fetched_at.label("r_fetched_at")]
     q = build_select(f, engine.dialect.name, [*_listing_columns(True), *raw_cols])
     q = q.outerjoin(responses, responses.c.id == articles.c.response_id)
     with engine.connect() as conn:
@@ -238,7 +240,7 @@ def iter_articles_raw(
             if row.r_body is not None:
                 raw = RawResponse(
                     url=row.r_url, status=row.r_status, headers=dict(row.r_headers),
-                    body=zlib.decompress(row.r_body), fetched_at=row.r_fetched_at,
+                    body=bodies.unpack(row.r_body, row.r_compression), fetched_at=row.r_fetched_at,
                     final_url=row.r_final_url, request_method=row.r_method,
                     request_headers=dict(row.r_request_headers),
                     request_body=row.r_request_body)

@@ -112,8 +112,8 @@ responses = Table(
     Column("headers", JSON, nullable=False),
     Column("request_headers", JSON, nullable=False, default=dict),
     Column("request_body", LargeBinary),
-    Column("body", LargeBinary, nullable=False),  # zlib-compressed response body
-    Column("body_compression", Text, nullable=False, default="zlib"),
+    Column("body", LargeBinary, nullable=False),  # compressed: see store/bodies.py
+    Column("body_compression", Text, nullable=False, default="zstd"),
     Column("body_size", Integer, nullable=False),
     Column("body_sha256", Text, nullable=False),
     Column("fetched_at", IsoTimestamp, nullable=False),
