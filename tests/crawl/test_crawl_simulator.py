@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 
 import pytest
+
+from govcrawl.store import bodies
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +60,12 @@ def test_every_dialect_archived_with_faults_recorded_and_robots_respected(site_f
     assert missing == []
     assert wrong == []
     assert site.simulator.stats()["robots_violations"] == []
+    # Every raw response reads back byte for byte (packed by the extraction workers).
+    stored = site.sql("select body, body_compression, body_sha256, body_size from responses")
+    assert stored
+    for blob, compression, sha256, size in stored:
+        raw = bodies.unpack(blob, compression)
+        assert (hashlib.sha256(raw).hexdigest(), len(raw)) == (sha256, size)
     # Syndicated copies are linked to one head, never dropped.
     ids = {row[0]: (row[9], row[8]) for row in articles.values()}
     for group in truth["syndication_groups"]:

@@ -11,7 +11,7 @@ title or body; indexing each text with a newline appended closes that gap, and t
 table `articles_fts_terms` turns "法院" into the trigrams that start with it (`法院的 OR 法院判
 OR …`). The index reads its text through the view `articles_fts_source`, so 'rebuild' and
 'integrity-check' see exactly what the triggers index. SQLite only: PostgreSQL's pg_trgm
-answers two-character searches already.
+answers two-character searches already. The new index also merges its segments 8 at a time.
 
 Upgrading re-indexes every article (about 1 ms per article).
 """
@@ -64,6 +64,9 @@ NEW_FTS = [
         VALUES (new.id, new.title || char(10), new.body_text || char(10));
     END""",
     "CREATE VIRTUAL TABLE articles_fts_terms USING fts5vocab(articles_fts, row)",
+    # Merge index segments 8 at a time instead of 4: at 100k news articles, 14% faster inserts
+    # for 0.1-0.3 ms more per query (tests/bench/bench_archive.py).
+    "INSERT INTO articles_fts(articles_fts, rank) VALUES ('automerge', 8)",
 ]
 
 
