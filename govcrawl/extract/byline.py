@@ -285,6 +285,12 @@ def parse_byline(text: str) -> Byline:
                     result.published = parsed
                     result.published_labelled = True
             continue
+        if kind == "photo" and label == "摄影":  # 摄像 films, 图片 credits an agency
+            people = clean_people(_cut_value(raw_value, "author"))
+            if people:
+                result.photographer = (f"{result.photographer} {people}"
+                                       if result.photographer else people)
+            continue
         if kind not in {"source", "author", "editor"}:
             continue
         value = _cut_value(raw_value, kind)

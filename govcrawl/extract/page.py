@@ -247,6 +247,7 @@ def _extract_html(
             fields.offer_byline(extra, "byline")
             raw_bylines.append(extra.raw)
         _offer_credits(fields, body.credits, raw_bylines)
+        fields.offer("author", merged.photographer, "photo-byline")
         lines = body.lines
         prose_chars = prose if lines else 0
         result.media = A.extract_media(container, result.url)
@@ -400,6 +401,7 @@ def _extract_text(text: str, result: PageResult, pinyin_groups: int) -> None:
     fields.offer("title", title, "text")
     fields.offer_byline(merged, "byline")
     _offer_credits(fields, [c for c in (lead, *credits, end) if c is not None], raw_bylines)
+    fields.offer("author", merged.photographer, "photo-byline")
     if merged.published is not None:
         fields.offer("published_at", merged.published, "byline")
     elif (guess := url_date(result.url)) is not None:

@@ -132,6 +132,7 @@ def main() -> None:
                 before = time.process_time()
                 figures = run_worker(kind, base, size, workdir)
                 served = time.process_time() - before
+                figures["server_cpu_s"] = served
                 results[(size, kind)] = figures
                 rate = figures["pages"] / figures["seconds"]
                 per_page = [1000 * s / figures["pages"]
@@ -140,10 +141,17 @@ def main() -> None:
                       f"{rate:>8.0f} {per_page[0]:>9.2f} {per_page[1]:>7.2f} {per_page[2]:>6.2f} "
                       f"{sum(per_page):>6.2f} {figures['max_rss_mb']:>8.1f} "
                       f"{figures['worker_rss_mb']:>10.1f} {figures['stored']:>7}", flush=True)
+    cores = os.cpu_count() or 1
     for size in args.sizes:
         ours, bare = results[(size, "govcrawl")], results[(size, "bare")]
-        ratio = (ours["pages"] / ours["seconds"]) / (bare["pages"] / bare["seconds"])
+        bare_rate = bare["pages"] / bare["seconds"]
+        ratio = (ours["pages"] / ours["seconds"]) / bare_rate
         print(f"{size} articles: govcrawl runs at {ratio:.2f}x the bare spider's pages/s")
+        cpu_ms = 1000 * sum(ours[k] for k in ("cpu_s", "worker_cpu_s", "server_cpu_s"))
+        cap = cores * 1000 / (cpu_ms / ours["pages"])
+        print(f"{size} articles: at {cpu_ms / ours['pages']:.2f} ms CPU per page in all, no "
+              f"schedule on {cores} cores beats {cap:.0f} pages/s = {cap / bare_rate:.2f}x the "
+              f"bare spider")
     if len(args.sizes) >= 2:
         small, large = min(args.sizes), max(args.sizes)
         for kind in ("govcrawl", "bare"):

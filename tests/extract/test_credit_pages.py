@@ -161,3 +161,16 @@ def test_plain_text_input_reads_credits_too() -> None:
     r = extract_page(text.encode("utf-8"), URL, 200, {"Content-Type": "text/plain; charset=utf-8"})
     assert r.kind == "article" and r.author == "王玥 陈镕"
     assert r.body_text.startswith("本报讯（记者 王玥）") and "陈镕" not in r.body_text
+
+
+def test_a_labelled_photographer_is_the_author_only_when_no_writer_is_named() -> None:
+    byline = "来源：法治日报　摄影：王五　发布时间：2022-02-13 09:12"
+    r = extract(page(PROSE, byline=byline))
+    assert (r.author, r.provenance["author"]) == ("王五", "photo-byline")
+    assert "摄影：王五" in r.byline_raw and "王五" not in r.body_text
+    r = extract(page([*PROSE, "（记者 李四）"], byline=byline))
+    assert (r.author, r.provenance["author"]) == ("李四", "credits")
+    r = extract(page(PROSE, byline="来源：法治日报　作者：赵六　摄影：王五"))
+    assert (r.author, r.provenance["author"]) == ("赵六", "byline")
+    r = extract(page(PROSE, byline="来源：法治日报　图片：新华社　发布时间：2022-02-13"))
+    assert r.author is None
