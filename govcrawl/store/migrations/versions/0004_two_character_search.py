@@ -18,7 +18,12 @@ Upgrading re-indexes every article (about 1 ms per article).
 
 from __future__ import annotations
 
+import logging
+
 from alembic import op
+from sqlalchemy import text
+
+logger = logging.getLogger("govcrawl.store")
 
 revision = "0004"
 down_revision = "0003"
@@ -82,7 +87,12 @@ def _replace_index(statements: list[str]) -> None:
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        count = bind.execute(text("SELECT count(*) FROM articles")).scalar_one()
+        if count >= 10_000:  # about a minute per 60,000 articles: say why the wait
+            logger.warning("upgrading the archive: re-indexing %d articles for two-character "
+                           "search (once; about a minute per 60,000 articles)", count)
         _replace_index(NEW_FTS)
 
 
