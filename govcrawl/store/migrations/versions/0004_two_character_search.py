@@ -32,6 +32,8 @@ depends_on = None
 
 TRIGGERS = ("articles_fts_ai", "articles_fts_ad", "articles_fts_au")
 
+# The index as 0001 made it, copied rather than imported: a migration is a frozen record, and
+# an edit to 0001 must not change what this downgrade restores.
 OLD_FTS = [
     """CREATE VIRTUAL TABLE articles_fts USING fts5(
         title, body_text, content='articles', content_rowid='id', tokenize='trigram')""",
