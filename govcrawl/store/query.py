@@ -84,8 +84,14 @@ def fts_match(term: str, param: str) -> TextClause | None:
         return text(f"articles_fts MATCH :{param}").bindparams(**{param: _fts_string(term)})
     if len(term) == 2:
         return text("articles_fts MATCH " + TWO_CHAR_MATCH.format(t=f":{param}")).bindparams(
-            **{param: term})
+            **{param: _fold(term)})
     return None
+
+
+def _fold(term: str) -> str:
+    """Case-fold as the trigram index does, one character at a time (ＡＩ → ａｉ, ΣΟ → σο;
+    SQL's lower() folds ASCII only)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in term)
 
 
 def _like_pattern(term: str) -> str:

@@ -125,3 +125,12 @@ def test_edits_and_deletes_keep_the_index_consistent(archive) -> None:
         conn.execute(text("DELETE FROM articles WHERE id = :a"), {"a": gone})
         conn.execute(text("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')"))
     assert query.search(archive, "检察") == []
+
+
+def test_two_character_search_folds_case_beyond_ascii(archive) -> None:
+    archive.store_batch([entry("http://f.cn/1.html", "推进ＡＩ办案系统建设。", title="标题"),
+                         entry("http://f.cn/2.html", "Ωμέγα ΣΟΦΙΑ 测试", title="标题二")])
+    for q in ("ＡＩ", "ａｉ", "Ａｉ"):
+        assert _urls(query.search(archive, q)) == {"http://f.cn/1.html"}, q
+    for q in ("ΣΟ", "σο", "ΣΟΦ"):
+        assert _urls(query.search(archive, q)) == {"http://f.cn/2.html"}, q
