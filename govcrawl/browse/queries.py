@@ -3,10 +3,10 @@
 Every query is read-only SQL with named parameters (Datasette binds them; no user text is
 spliced in). Search follows `govcrawl.store.query.search`: terms of 3+ characters go through the
 FTS5 trigram index as one string, two-character terms (法院) as the indexed trigrams that start
-with them, and only one-character terms scan title and body with `instr`; a traditional-script
-query is also searched in simplified form through `govcrawl_t2s()`, and a URL is matched by its
-identity `govcrawl_url_key()` (http and https alike), SQL functions the browse plugin registers
-from the crawler's own code.
+with them (case-folded by `govcrawl_fold()`), and only one-character terms scan title and body
+with `instr`; a traditional-script query is also searched in simplified form through
+`govcrawl_t2s()`, and a URL is matched by its identity `govcrawl_url_key()` (http and https
+alike), SQL functions the browse plugin registers from the crawler's own code.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ hits(id) AS (
   UNION
   SELECT articles_fts.rowid FROM terms CROSS JOIN articles_fts
   WHERE length(terms.t) = 2
-    AND articles_fts MATCH {TWO_CHAR_MATCH.format(t="terms.t")}
+    AND articles_fts MATCH {TWO_CHAR_MATCH.format(t="govcrawl_fold(terms.t)")}
   UNION
   SELECT a.id FROM terms CROSS JOIN articles a
   WHERE length(terms.t) = 1

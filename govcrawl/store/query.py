@@ -84,11 +84,11 @@ def fts_match(term: str, param: str) -> TextClause | None:
         return text(f"articles_fts MATCH :{param}").bindparams(**{param: _fts_string(term)})
     if len(term) == 2:
         return text("articles_fts MATCH " + TWO_CHAR_MATCH.format(t=f":{param}")).bindparams(
-            **{param: _fold(term)})
+            **{param: fold(term)})
     return None
 
 
-def _fold(term: str) -> str:
+def fold(term: str) -> str:
     """Case-fold as the trigram index does, one character at a time (ＡＩ → ａｉ, ΣΟ → σο;
     SQL's lower() folds ASCII only)."""
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in term)

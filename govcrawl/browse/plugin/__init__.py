@@ -35,6 +35,15 @@ def _t2s(value: object) -> object:
     return converter().convert(value)
 
 
+def _fold(value: object) -> object:
+    """A search term case-folded as the trigram index folds it (SQL lower() folds ASCII only)."""
+    if not isinstance(value, str):
+        return value
+    from govcrawl.store.query import fold
+
+    return fold(value)
+
+
 def _url_key(value: object) -> str | None:
     """The archive's identity key of a URL (dedup.url_key), or None for what is not one."""
     if not isinstance(value, str) or "://" not in value:
@@ -54,6 +63,7 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
         return
     conn.execute("PRAGMA query_only = 1")
     conn.create_function("govcrawl_t2s", 1, _t2s, deterministic=True)
+    conn.create_function("govcrawl_fold", 1, _fold, deterministic=True)
     conn.create_function("govcrawl_url_key", 1, _url_key, deterministic=True)
 
 
