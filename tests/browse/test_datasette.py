@@ -264,3 +264,16 @@ def test_no_write_path(archive):
     browse(archive, body, allow_sql=True)
     assert hashlib.sha256(archive.path.read_bytes()).hexdigest() == before
     assert archive.sql("SELECT key FROM meta WHERE key = 'x'") == []
+
+
+def test_search_machinery_is_not_listed_among_the_tables(archive):
+    """Datasette hides what starts with an FTS table's name: articles_fts_terms too, which
+    counts every posting of the index when opened (too slow on a large archive)."""
+
+    async def body(ds):
+        response = await ds.client.get(f"/{DB_NAME}.json")
+        listed = {t["name"] for t in response.json()["tables"] if not t["hidden"]}
+        assert "articles" in listed
+        assert not {"articles_fts_terms", "articles_fts_data"} & listed
+
+    browse(archive, body)
