@@ -90,9 +90,9 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return None
 
 
-def _response_row(e: StoreEntry, packed: tuple[bytes, str] | None = None) -> dict[str, Any]:
+def _response_row(e: StoreEntry, packed: tuple[bytes, str]) -> dict[str, Any]:
     raw, page = e.raw, e.page
-    blob, sha256 = packed or bodies.pack(raw.body)
+    blob, sha256 = packed
     return {
         "url": raw.url, "url_key": dedup.url_key(raw.url), "final_url": raw.final_url,
         "status": raw.status, "method": raw.request_method, "headers": raw.headers,

@@ -14,7 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Select, TextClause, column, func, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Select,
+    TextClause,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+)
 
 from govcrawl.dedup import _t2s
 from govcrawl.store.schema import articles, portals, rejects
@@ -67,11 +78,12 @@ def _fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-#: FTS5 query text for the two-character term in SQL expression {t}: its trigrams OR-ed
-#: together, or '""' (matches nothing) when no indexed text contains it.
+#: FTS5 query text for the two-character term in SQL expression {t}, already case-folded with
+#: `fold` (SQL's lower() folds ASCII only): its trigrams OR-ed together, or '""' (matches
+#: nothing) when no indexed text contains it.
 TWO_CHAR_MATCH = (
     "(SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), '\"\"')"
-    " FROM articles_fts_terms WHERE term >= lower({t}) AND term < lower({t}) || char(1114111))"
+    " FROM articles_fts_terms WHERE term >= {t} AND term < {t} || char(1114111))"
 )
 
 #: The FTS5 table as a FROM/JOIN target (SQLAlchemy cannot declare virtual tables).
@@ -92,6 +104,11 @@ def fold(term: str) -> str:
     """Case-fold as the trigram index does, one character at a time (ＡＩ → ａｉ, ΣΟ → σο;
     SQL's lower() folds ASCII only)."""
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in term)
+
+
+def scan_condition(term: str) -> ColumnElement[bool]:
+    """Title or body contains `term`, by scanning the content table (SQLite, one character)."""
+    return or_(func.instr(articles.c.title, term) > 0, func.instr(articles.c.body_text, term) > 0)
 
 
 def _like_pattern(term: str) -> str:
@@ -131,10 +148,7 @@ def _sqlite_search(term: str, i: int, cols: tuple) -> Select:
     """Newest-first matches of one term: the trigram index, or `instr` for one character."""
     match = fts_match(term, f"term{i}")
     if match is None:
-        return (select(*cols)
-                .where(or_(func.instr(articles.c.title, term) > 0,
-                           func.instr(articles.c.body_text, term) > 0))
-                .order_by(articles.c.id.desc()))
+        return select(*cols).where(scan_condition(term)).order_by(articles.c.id.desc())
     return (select(*cols)
             .select_from(articles_fts.join(articles, articles.c.id == articles_fts.c.rowid))
             .where(match)

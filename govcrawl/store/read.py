@@ -31,7 +31,14 @@ from govcrawl import dedup
 from govcrawl.records import RawResponse
 from govcrawl.store import bodies
 from govcrawl.store.db import resolve_url
-from govcrawl.store.query import _like_pattern, _variants, articles_fts, fts_match, group_of
+from govcrawl.store.query import (
+    _like_pattern,
+    _variants,
+    articles_fts,
+    fts_match,
+    group_of,
+    scan_condition,
+)
 from govcrawl.store.schema import (
     article_events,
     article_versions,
@@ -130,8 +137,7 @@ def search_condition(value: str, dialect: str) -> ColumnElement[bool] | None:
         if match is not None:
             conds.append(articles.c.id.in_(select(articles_fts.c.rowid).where(match)))
         elif dialect == "sqlite":
-            conds += [func.instr(articles.c.title, term) > 0,
-                      func.instr(articles.c.body_text, term) > 0]
+            conds.append(scan_condition(term))
         else:
             pattern = _like_pattern(term)
             conds += [articles.c.title.ilike(pattern, escape="\\"),
