@@ -1,4 +1,4 @@
-"""Shared test helpers: where the read-only reference material lives."""
+"""Test helpers: the vendored reference data (tests/data) and throwaway PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-SHARED = ROOT.parent / "shared"
+# Labelled pages and datasets the tests read, vendored with their origin and licence (README.md
+# in each folder): devset/ (the 政法 dev set) and cwced/ (CWCED, MIT).
+TESTDATA = ROOT / "tests" / "data"
 
 
 def load_fixture(path: Path) -> tuple[bytes, dict]:
@@ -24,10 +26,8 @@ def load_fixture(path: Path) -> tuple[bytes, dict]:
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    if not SHARED.is_dir():
-        pytest.fail(f"reference material missing: {SHARED} (tests read ../shared beside the repo)")
-    return SHARED
+def testdata() -> Path:
+    return TESTDATA
 
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -11,7 +11,7 @@ The inserted articles are realistic on purpose. Issue #4's first figures used ra
 from a 96-character vocabulary (no real trigram statistics: every trigram rare, a huge term
 dictionary) and a 7-11 KB page made mostly of one repeated nav string (which compresses for
 almost nothing). Here a body is sentences shuffled into paragraphs, 60 % real Chinese news prose
-(the CWCED gold bodies and the 政法 devset pages under /work/shared) and 40 % 政法 news phrasing
+(the CWCED gold bodies and the 政法 devset pages under tests/data) and 40 % 政法 news phrasing
 (the simulator's phrase bank, names, places and figures filled in), with a log-normal length
 (median 1,000 characters, 5-95 % about 300-3,300); each raw page is a real CWCED page (8-100 KB
 of real markup, 46 KB on average with the article) with the article put in its middle.
@@ -41,7 +41,7 @@ from sqlalchemy import select, text  # noqa: E402
 from govcrawl.store import open_archive, query  # noqa: E402
 from govcrawl.store.schema import articles  # noqa: E402
 
-SHARED = Path("/work/shared")
+DATA = Path(__file__).resolve().parents[1] / "data"
 #: GOVCRAWL_BATCH_SIZE's default: what ArchivePipeline hands to store_batch.
 PIPELINE_BATCH = 100
 
@@ -77,8 +77,8 @@ def news_sentences() -> tuple[str, ...]:
     from devtext import page_body  # tests/store: lxml + OpenCC, only needed here
 
     texts = [p.read_text(encoding="utf-8") for p in
-             sorted((SHARED / "datasets/cwced/cleaned").glob("*.txt"))]
-    for meta in sorted((SHARED / "devset/pages").glob("*.json")):
+             sorted((DATA / "cwced/cleaned").glob("*.txt"))]
+    for meta in sorted((DATA / "devset/pages").glob("*.json")):
         if '"status": 200' in meta.read_text(encoding="utf-8"):
             texts.append(page_body(meta.stem))
     out = []
@@ -94,7 +94,7 @@ def news_sentences() -> tuple[str, ...]:
 def chrome_pages() -> tuple[tuple[bytes, str], ...]:
     """Real page markup (CWCED originals as fetched) and the codec its text is in."""
     pages = []
-    for p in sorted((SHARED / "datasets/cwced/original").glob("*.html")):
+    for p in sorted((DATA / "cwced/original").glob("*.html")):
         raw = p.read_bytes()
         try:
             raw.decode("utf-8")

@@ -16,18 +16,18 @@ from scrapy.http import HtmlResponse
 
 from govcrawl.text.decode import decode_body
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+DATA = Path(__file__).resolve().parents[1] / "data"
 CODEC = {"gbk": "gb18030", "gb2312": "gb18030", "big5": "big5hkscs"}
 
 
 def devset():
-    for page in sorted((SHARED / "devset" / "pages").glob("*.html")):
+    for page in sorted((DATA / "devset" / "pages").glob("*.html")):
         meta = json.loads(page.with_suffix(".json").read_text("utf-8"))
         yield page.name, page.read_bytes(), meta["headers"], meta["true_encoding"], meta["url"]
 
 
 def cwced():
-    for page in sorted((SHARED / "datasets" / "cwced" / "original").glob("*.html")):
+    for page in sorted((DATA / "cwced" / "original").glob("*.html")):
         body = page.read_bytes()
         match = re.match(rb'<text id="([^"]*)" title="[^"]*" encoding="[^"]*">', body)
         url = match.group(1).decode("latin-1") if match else "http://cwced.example/"

@@ -41,7 +41,7 @@ from devset_eval import CROSS, FIELDS, field_ok, load_devset, nfkc  # noqa: E402
 from govcrawl.extract.dates import find_dates  # noqa: E402
 from govcrawl.extract.page import extract_page  # noqa: E402
 
-CWCED = REPO / ".." / "shared" / "datasets" / "cwced"
+CWCED = REPO / "tests" / "data" / "cwced"
 ENVELOPE_RE = re.compile(rb'^\s*<text\s+id="(?P<id>[^"]*)"[^>]*>', re.S)
 
 

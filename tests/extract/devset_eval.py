@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO / ".." / "shared"
-DEVSET = SHARED / "devset"
+DEVSET = REPO / "tests" / "data" / "devset"
 FIELDS = ("title", "source", "author", "editor", "published_at")
 
 

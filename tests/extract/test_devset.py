@@ -1,4 +1,4 @@
-"""Per-field accuracy over shared/devset with the README matcher: a regression fails CI."""
+"""Per-field accuracy over the dev set (tests/data/devset) with the README matcher: a regression fails CI."""
 
 import pytest
 from devset_eval import FIELDS, load_devset, score

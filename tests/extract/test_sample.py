@@ -1,10 +1,10 @@
-"""The shared farm-mirror text sample → the expected JSON in shared/samples/README.md."""
+"""The farm-mirror text sample shipped with govcrawl (govcrawl/samples) → its expected fields."""
 
 from pathlib import Path
 
 from govcrawl.extract.page import extract_page
 
-SAMPLE = Path(__file__).resolve().parents[2] / ".." / "shared" / "samples" / "farm-mirror-article.txt"
+SAMPLE = Path(__file__).resolve().parents[2] / "govcrawl" / "samples" / "farm-mirror-article.txt"
 
 
 def test_farm_mirror_text_sample() -> None:

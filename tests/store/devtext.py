@@ -15,7 +15,7 @@ from pathlib import Path
 from lxml import html as lxml_html
 from pairgen import repair
 
-DEVSET = Path("/work/shared/devset")
+DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

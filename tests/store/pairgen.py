@@ -31,7 +31,7 @@ from pathlib import Path
 import opencc
 from pypinyin import Style, pinyin
 
-CWCED = Path("/work/shared/datasets/cwced/cleaned")
+CWCED = Path(__file__).resolve().parents[1] / "data" / "cwced" / "cleaned"
 SEED = 20240501
 
 _PINYIN_A = re.compile(

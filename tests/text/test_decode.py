@@ -144,11 +144,11 @@ def test_scrapy_trusts_a_wrong_header_and_we_do_not():
     assert decode_body(body, meta["headers"]).text == truth(body, meta["true_encoding"])
 
 
-def _shared_pages(shared):
-    for page in sorted((shared / "devset" / "pages").glob("*.html")):
+def _reference_pages(testdata):
+    for page in sorted((testdata / "devset" / "pages").glob("*.html")):
         meta = json.loads(page.with_suffix(".json").read_text("utf-8"))
         yield page.name, page.read_bytes(), meta["headers"], meta["true_encoding"]
-    for page in sorted((shared / "datasets" / "cwced" / "original").glob("*.html")):
+    for page in sorted((testdata / "cwced" / "original").glob("*.html")):
         body = page.read_bytes()
         try:
             body.decode("utf-8")
@@ -161,8 +161,8 @@ def _shared_pages(shared):
         yield page.name, body, {"Content-Type": "text/html"}, encoding
 
 
-def test_every_devset_and_cwced_page_decodes_right(shared):
-    wrong = [name for name, body, headers, encoding in _shared_pages(shared)
+def test_every_devset_and_cwced_page_decodes_right(testdata):
+    wrong = [name for name, body, headers, encoding in _reference_pages(testdata)
              if decode_body(body, headers).text.lstrip("\ufeff") != truth(body, encoding)]
     assert wrong == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from pathlib import Path
 
 import opencc
 import pytest
@@ -24,6 +25,7 @@ from govcrawl.text.repair import (
     to_simplified,
 )
 
+SAMPLE = Path(__file__).resolve().parents[2] / "govcrawl" / "samples" / "farm-mirror-article.txt"
 S2T = opencc.OpenCC("s2tw")  # 為, as the farms write it
 
 
@@ -47,8 +49,8 @@ def _farm_decoder_error(error: UnicodeDecodeError) -> tuple[str, int]:
 codecs.register_error("farm-swallow", _farm_decoder_error)
 
 
-def test_the_sample_comes_out_simplified_without_pinyin_and_with_both_garbles_repaired(shared):
-    raw = (shared / "samples" / "farm-mirror-article.txt").read_text("utf-8")
+def test_the_sample_comes_out_simplified_without_pinyin_and_with_both_garbles_repaired(testdata):
+    raw = SAMPLE.read_text("utf-8")
     assert raw.count("?yōu)辄h") == 2
     repaired = repair_document(raw)
     assert "gbk-byte-shift:2" in repaired.repairs
@@ -162,10 +164,10 @@ def test_clean_text_is_left_alone():
 
 
 @pytest.mark.parametrize("page", ["010", "021", "003", "022", "034"])
-def test_no_false_repairs_on_clean_portal_pages(shared, page):
+def test_no_false_repairs_on_clean_portal_pages(testdata, page):
     from govcrawl.text.decode import decode_body
 
-    path = shared / "devset" / "pages" / f"{page}.html"
+    path = testdata / "devset" / "pages" / f"{page}.html"
     import json
 
     headers = json.loads(path.with_suffix(".json").read_text("utf-8"))["headers"]

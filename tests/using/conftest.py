@@ -26,13 +26,13 @@ def govcrawl_cli():
 
 
 @pytest.fixture(scope="session")
-def devset_pages(shared: Path) -> Path:
-    return shared / "devset" / "pages"
+def devset_pages(testdata: Path) -> Path:
+    return testdata / "devset" / "pages"
 
 
 @pytest.fixture(scope="session")
-def devset_gold(shared: Path) -> dict[str, dict]:
-    lines = (shared / "devset" / "gold.jsonl").read_text("utf-8").splitlines()
+def devset_gold(testdata: Path) -> dict[str, dict]:
+    lines = (testdata / "devset" / "gold.jsonl").read_text("utf-8").splitlines()
     return {g["id"]: g for g in map(json.loads, lines)}
 
 
