@@ -2,7 +2,7 @@
 
 Every function returns a `Page` (status, headers, bytes) and is a pure function of the corpus
 state, so the same seed gives byte-identical output.  Markup follows the templates documented
-in shared/notes/portals.md §1–§2 and the devset pages.
+in docs/portals.md §1–§2 and the devset pages.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Every shipped declaration against saved pages in its portal's documented shape.
 
 The pages under tests/fixtures/portals/<id>/ are synthetic (the sidecar says so and cites the
-section of shared/notes/portals.md each follows); they are fed to the generated spider's own
+section of docs/portals.md each follows); they are fed to the generated spider's own
 callbacks, so a declaration, dialect or extractor change that breaks a portal fails here.
 """
 
@@ -84,7 +84,7 @@ def test_every_shipped_declaration_has_a_list_and_two_article_pages() -> None:
             side = _sidecar(page)
             kinds[side["kind"]] += 1
             assert side["synthetic"] is True, page
-            assert side["follows"].startswith("shared/notes/portals.md §"), page
+            assert side["follows"].startswith("docs/portals.md §"), page
             assert side["status"] == 200 and "Content-Type" in side["headers"], page
             assert side["expected"], page
             assert urlsplit(side["url"]).hostname in portal.allowed_domains, page
