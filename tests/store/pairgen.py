@@ -16,7 +16,7 @@ dates, the same headline over different text, adjacent sections of one source te
 different short articles wrapped in the same portal chrome.
 
 Mirror text is compared after repair. govcrawl.text.repair did not exist when this was written,
-so `repair()` here strips pinyin with the regex from notes/portals.md §4c and converts with
+so `repair()` here strips pinyin with a regex following docs/portals.md §4c and converts with
 OpenCC t2s; switch it to the real repair when that module lands.
 """
 
