@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from govcrawl.store import open_archive
 from govcrawl.store import query as _query
 from govcrawl.store import read as _read
+from govcrawl.store.db import open_reader
 
 __all__ = ["ArchiveReader", "open"]
 
@@ -35,11 +35,10 @@ def _filters(filters: dict[str, Any]) -> _read.Filters:
 
 
 class ArchiveReader:
-    """Read access to one archive; use as a context manager or call `close()`."""
+    """Read-only access to one archive; use as a context manager or call `close()`."""
 
     def __init__(self, url: str | None = None) -> None:
-        _read.require_existing(url)
-        self._archive = open_archive(url)
+        self._archive = open_reader(url)
         self.url = self._archive.url
 
     def close(self) -> None:
@@ -103,8 +102,11 @@ class ArchiveReader:
 def open(url: str | None = None) -> ArchiveReader:
     """Open the archive at `url` ($GOVCRAWL_DATABASE_URL or output/govcrawl.db by default).
 
-    Raises FileNotFoundError for a missing SQLite file (reading never creates an archive) and
-    `govcrawl.store.ArchiveError` for a file that is not (or is a newer) govcrawl archive.
+    The archive is opened read-only: never created, upgraded or written, and no write lock is
+    taken, so it can be read while a crawl writes it. Raises `govcrawl.store.ArchiveError`
+    (one line) for a missing SQLite file (also a FileNotFoundError), an empty file, a database
+    that is not a govcrawl archive, and an archive older or newer than this govcrawl (an older
+    one is upgraded by any command that writes, e.g. `govcrawl reprocess`).
     """
     return ArchiveReader(url)
 

@@ -2,15 +2,23 @@
 
 Same filters as `query` (all articles unless --limit). JSONL and CSV carry the record fields plus
 the body; WARC carries each article's archived response (body bytes as stored) and request.
+
+The output never clobbers: the archive being read (or its -wal/-shm/-journal) is refused as a
+target, an existing file is replaced only with --force, and the export is written to a temporary
+file beside the target that is renamed over it only once complete, so a failed or interrupted
+export leaves the target as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from govcrawl.cli import UsageError
 from govcrawl.cli.query import (
@@ -18,10 +26,11 @@ from govcrawl.cli.query import (
     add_filter_args,
     end_progress,
     filters_from,
-    open_for,
+    open_to_read,
     progress_printer,
 )
 from govcrawl.store import read as R
+from govcrawl.store.db import archive_file_named, resolve_url
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("jsonl", "csv", "warc"), required=True)
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="output file ('-' = stdout, jsonl/csv only); .warc.gz is gzipped")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the output file if it exists (never the archive itself)")
     add_filter_args(parser, limit=None)
     add_database_arg(parser)
     parser.set_defaults(func=run)
@@ -47,23 +58,72 @@ def _counted(records: Iterator[Any], show: Any, every: int = 500) -> Iterator[An
     show(f"export: {n} articles")
 
 
+def check_target(output: str, database: str | None, force: bool) -> Path:
+    """The file `-o output` will be written to (symlinks followed), or a UsageError: it is the
+    archive being read (or one of its -wal/-shm/-journal files), a directory, or an existing
+    file and not `force`."""
+    target = Path(os.path.realpath(output))
+    if not target.parent.is_dir():
+        raise UsageError(f"-o {output}: no such directory {Path(output).parent}")
+    own = archive_file_named(target, resolve_url(database))
+    if own is not None:
+        raise UsageError(f"-o {output}: that is the archive being exported ({own}); "
+                         "choose another file")
+    if target.is_dir():
+        raise UsageError(f"-o {output}: is a directory")
+    if target.is_file() and not force:
+        raise UsageError(f"-o {output}: file exists; pass --force to replace it")
+    return target
+
+
+@contextlib.contextmanager
+def replacing(target: Path, mode: str, force: bool) -> Iterator[IO[Any]]:
+    """A file to write that becomes `target` only when the block ends without an error: it is
+    written beside the target and renamed over it (linked, when not `force`, so a file that
+    appeared meanwhile is not replaced). Devices and pipes (/dev/null, a FIFO) are written
+    in place."""
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+    if target.exists() and not target.is_file():
+        with target.open(mode, **text) as fh:
+            yield fh
+        return
+    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
+    try:
+        with os.fdopen(fd, mode, **text) as fh:
+            if target.is_file():
+                os.chmod(part, target.stat().st_mode & 0o7777)
+            yield fh
+        if force:
+            os.replace(part, target)
+        else:
+            try:
+                os.link(part, target)
+            except FileExistsError:
+                raise UsageError(f"{target}: a file appeared there during the export; "
+                                 "pass --force to replace it") from None
+            except OSError:  # a file system without hard links
+                os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
 def run(args: argparse.Namespace) -> int:
     from govcrawl.export import WarcExporter, write_csv, write_jsonl
 
     if args.output == "-" and args.format == "warc":
         raise UsageError("-o -: WARC output must go to a file")
-    out_path = None if args.output == "-" else Path(args.output)
-    if out_path is not None and not out_path.parent.is_dir():
-        raise UsageError(f"-o {args.output}: no such directory {out_path.parent}")
-    archive = open_for(args.database)
+    out_path = None if args.output == "-" else check_target(args.output, args.database,
+                                                            args.force)
+    archive = open_to_read(args.database)
     show = progress_printer()
     with archive:
         f = filters_from(args, archive)
         if args.format == "warc":
             assert out_path is not None
             missing = 0
-            with out_path.open("wb") as fh:
-                writer = WarcExporter(fh, gzip=out_path.name.endswith(".gz"))
+            with replacing(out_path, "wb", args.force) as fh:
+                writer = WarcExporter(fh, gzip=args.output.endswith(".gz"))
                 n = 0
                 for record, raw in _counted(R.iter_articles_raw(archive, f), show):
                     if raw is None:
@@ -84,9 +144,9 @@ def run(args: argparse.Namespace) -> int:
             if out_path is None:
                 n = writer_fn(records, sys.stdout)
             else:
-                with out_path.open("w", encoding="utf-8", newline="") as fh:
+                with replacing(out_path, "w", args.force) as fh:
                     n = writer_fn(records, fh)
             end_progress()
     if out_path is not None:
-        print(f"exported {n} articles to {out_path} ({args.format})", file=sys.stderr)
+        print(f"exported {n} articles to {args.output} ({args.format})", file=sys.stderr)
     return 0

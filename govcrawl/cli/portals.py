@@ -58,7 +58,7 @@ def last_runs(database: str | None) -> dict[str, dict[str, Any]]:
     from sqlalchemy import func, select
     from sqlalchemy.engine import make_url
 
-    from govcrawl.store.db import ArchiveError, open_archive, resolve_url
+    from govcrawl.store.db import ArchiveError, open_reader, resolve_url
     from govcrawl.store.schema import runs
 
     url = resolve_url(database)
@@ -69,7 +69,7 @@ def last_runs(database: str | None) -> dict[str, dict[str, Any]]:
         if not Path(parsed.database).is_file():
             return {}  # never create an archive just to list portals
     try:
-        archive = open_archive(url)
+        archive = open_reader(url)
     except ArchiveError as exc:
         print(f"govcrawl portals: last runs not shown: {exc}", file=sys.stderr)
         return {}

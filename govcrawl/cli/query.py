@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from govcrawl.cli import UsageError
 from govcrawl.store import Archive, ArchiveError, open_archive
 from govcrawl.store import read as R
+from govcrawl.store.db import open_reader
 
 FORMATS = ("table", "jsonl", "csv")
 
@@ -30,12 +31,22 @@ def add_database_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def open_for(url: str | None, create: bool = False) -> Archive:
-    """The archive, or a UsageError: missing file (unless `create`), foreign or newer archive."""
+    """The archive to write (upgraded if older), or a UsageError: missing file (unless
+    `create`), foreign or newer archive."""
     try:
         if not create:
             R.require_existing(url)
         return open_archive(url)
     except (FileNotFoundError, ArchiveError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_to_read(url: str | None) -> Archive:
+    """The archive opened read-only (never created, migrated or locked for writing), or a
+    UsageError: missing or empty file, foreign, older or newer archive."""
+    try:
+        return open_reader(url)
+    except ArchiveError as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -170,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
     from govcrawl.export import write_csv, write_jsonl
 
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
-    archive = open_for(args.database)
+    archive = open_to_read(args.database)
     with archive:
         f = filters_from(args, archive)
         records = R.iter_articles(archive, f)

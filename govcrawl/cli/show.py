@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from govcrawl.cli import UsageError
-from govcrawl.cli.query import add_database_arg, open_for
+from govcrawl.cli.query import add_database_arg, open_to_read
 from govcrawl.store import read as R
 
 
@@ -87,7 +87,7 @@ def render(a: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    archive = open_for(args.database)
+    archive = open_to_read(args.database)
     with archive:
         try:
             article = R.show_article(archive, args.article)

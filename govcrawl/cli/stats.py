@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from govcrawl.cli.query import add_database_arg, day, open_for
+from govcrawl.cli.query import add_database_arg, day, open_to_read
 from govcrawl.store import read as R
 
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     since = day(args.since, "--since")
-    archive = open_for(args.database)
+    archive = open_to_read(args.database)
     with archive:
         rows = R.portal_stats(archive, since)
     if args.json:
