@@ -5,6 +5,15 @@ tag, ISO-8859-1 headers over GBK bodies, header and meta that disagree. Browsers
 trust the header; we decide from the bytes instead: a BOM wins, strictly valid UTF-8 with
 non-ASCII content is UTF-8 whatever the label says, and otherwise the GB and Big5 candidates
 (declared ones first) are trial-decoded and scored on how Chinese the result reads.
+
+Damaged UTF-8 (a stray byte, a response cut mid-character) is still UTF-8: GB18030 decodes
+almost any byte string without error, so falling through to the trial would store the whole
+page as mojibake. The rule: at most one invalid sequence per KB of body (at least one allowed),
+and at least `UTF8_GOOD_PER_BAD` well-formed non-ASCII characters per invalid sequence. Real GB
+and Big5 pages read as UTF-8 give ≥ 94 invalid sequences per KB and at most 0.28 well-formed
+non-ASCII characters per invalid one (every GBK/Big5 page of the dev set, CWCED and the test
+fixtures), so neither bound comes near them. The invalid sequences are replaced by U+FFFD,
+counted in `replaced` and reported in a warning.
 """
 
 from __future__ import annotations
@@ -25,6 +34,9 @@ BIG5 = "big5hkscs"
 # How much better (in common-character share) an undeclared candidate must score to beat a
 # declaration that decodes cleanly.
 DECLARED_MARGIN = 0.25
+# Damaged UTF-8 stays UTF-8 within these bounds (see the module docstring).
+UTF8_BAD_PER_KB = 1
+UTF8_GOOD_PER_BAD = 8
 
 # WHATWG labels Python's codec registry does not know.
 LABEL_ALIASES = {
@@ -41,7 +53,8 @@ class Decoded:
 
     text: str
     encoding: str  # Python codec name: "gb18030", "utf-8", "big5hkscs", …
-    reason: str  # "bom", "header", "meta", "utf8-valid", "ascii", "detected", "fallback"
+    # "bom", "header", "meta", "utf8-valid", "utf8-damaged", "ascii", "detected", "fallback"
+    reason: str
     confidence: float
     declared_header: str | None = None
     declared_meta: str | None = None
@@ -104,11 +117,29 @@ def _count_literal_replacements(body: bytes, encoding: str) -> int:
     return 0
 
 
-def _strict_utf8(body: bytes) -> str | None:
+def _strict_utf8(body: bytes) -> tuple[str | None, int]:
+    """The UTF-8 text, or None and the offset of the first invalid byte."""
     try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
+        return body.decode("utf-8"), -1
+    except UnicodeDecodeError as exc:
+        return None, exc.start
+
+
+def _damaged_utf8(body: bytes, first_error: int) -> tuple[str, int] | None:
+    """UTF-8 text and its count of invalid sequences when only a few bytes are bad, else None."""
+    budget = max(1, len(body) * UTF8_BAD_PER_KB // 1024)
+    # GB and Big5 bytes fail again right after the first error: refuse them without decoding
+    # the whole body (a non-final incremental decode does not count a sequence cut by the window).
+    window = body[first_error:first_error + 4096]
+    head = codecs.getincrementaldecoder("utf-8")("replace").decode(window)
+    if head.count("\ufffd") - window.count(b"\xef\xbf\xbd") > budget:
         return None
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - _count_literal_replacements(body, "utf-8")
+    if bad > budget:
+        return None
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    return (text, bad) if good >= UTF8_GOOD_PER_BAD * bad else None
 
 
 def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
@@ -139,11 +170,19 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return result(body.decode("ascii"), "utf-8" if declared_header in (None, "utf-8")
                       else declared_header, "ascii", 1.0)
 
-    text = _strict_utf8(body)
+    text, first_error = _strict_utf8(body)
+    utf8_declared = "utf-8" in (declared_header, declared_meta)
+    utf8_source = "header" if declared_header == "utf-8" else "meta"
     if text is not None:
-        declared = "utf-8" in (declared_header, declared_meta)
-        reason = ("header" if declared_header == "utf-8" else "meta") if declared else "utf8-valid"
-        return result(text, "utf-8", reason, 1.0 if declared else 0.98)
+        return result(text, "utf-8", utf8_source if utf8_declared else "utf8-valid",
+                      1.0 if utf8_declared else 0.98)
+    damaged = _damaged_utf8(body, first_error)
+    if damaged is not None:
+        text, replaced = damaged
+        warnings.append(f"damaged utf-8: {replaced} invalid byte sequence(s), the first at "
+                        f"byte {first_error}")
+        return result(text, "utf-8", utf8_source if utf8_declared else "utf8-damaged", 0.9,
+                      replaced)
 
     # Not UTF-8: trial-decode the declared labels and the Chinese candidates.
     declared: list[tuple[str, str]] = []
