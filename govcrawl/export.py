@@ -9,6 +9,7 @@ Content-Length is the stored size; otherwise a WARC reader would try to gunzip p
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -120,44 +121,128 @@ def _parse_warc_date(value: str | None) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class WarcDamaged(Exception):
+    """A WARC that stops being readable at ``offset``: every record before it was whole."""
+
+    def __init__(self, offset: int, detail: str) -> None:
+        super().__init__(f"damaged from byte {offset}: {detail}")
+        self.offset = offset
+        self.detail = detail
+
+
+class _ArchiveIterator(ArchiveIterator):
+    """warcio's iterator without its multi-line stderr warning for a mis-sized record:
+    read_warc reports that damage itself, in one line."""
+
+    INC_RECORD = ""
+
+
 def read_warc(stream: BinaryIO) -> Iterator[RawResponse]:
     """RawResponses of the HTTP `response` records of a WARC (gzip or not), bodies decoded.
 
     The body is the payload with transfer and content encodings removed (as a crawl stores it),
     so those headers are dropped; the `request` record that follows a response (linked by
     WARC-Concurrent-To) supplies the request method and headers.
+
+    Damage ends the reading: a record cut short (warcio hands it over with a short payload, or
+    stops silently at a truncated gzip member), a gzip member without its end, a Content-Length
+    that does not match its record, an unparsable record, or bytes after the last whole record.
+    The whole responses before it are yielded, then WarcDamaged names the offset. (Garbage that
+    leaves a WARC header line parsable, and bit flips in a plain WARC, go unnoticed: digests
+    are not checked, since writers disagree on the payload digest of chunked responses,
+    webrecorder/warcio#74, and a check would refuse readable files.)
     """
-    pending: tuple[str | None, RawResponse] | None = None
-    for record in ArchiveIterator(stream):
-        kind = record.rec_type
-        if kind == "request" and pending is not None and record.http_headers is not None:
-            if record.rec_headers.get_header("WARC-Concurrent-To") == pending[0]:
-                raw = pending[1]
-                method, _, _ = record.http_headers.protocol.partition(" ")
-                raw.request_method = method or "GET"
-                raw.request_headers = {k: v for k, v in _headers_dict(
-                    record.http_headers.headers).items() if k.lower() != "host"}
-                raw.request_body = record.content_stream().read() or None
-            continue
-        if kind != "response" or record.http_headers is None:
-            continue
-        uri = record.rec_headers.get_header("WARC-Target-URI")
-        if not uri or not uri.lower().startswith(("http:", "https:")):
-            continue
-        if pending is not None:
-            yield pending[1]
-        body = record.content_stream().read()
-        status_text = record.http_headers.get_statuscode() or "0"
-        headers = {k: v for k, v in _headers_dict(record.http_headers.headers).items()
-                   if k.lower() not in WIRE_HEADERS}
-        raw = RawResponse(
-            url=uri, status=int(status_text) if status_text.isdigit() else 0,
-            headers=http_headers_restore(headers, len(body)), body=body,
-            fetched_at=_parse_warc_date(record.rec_headers.get_header("WARC-Date")),
-            final_url=uri)
-        pending = (record.rec_headers.get_header("WARC-Record-ID"), raw)
+    size = _stream_size(stream)
+    records = _ArchiveIterator(stream)
+    whole_end: int = records.offset  # just past the last whole record
+    last_start = whole_end
+    pending: tuple[int, str | None, RawResponse] | None = None  # start, record id, response
+    damage: WarcDamaged | None = None
+    unparsable: WarcDamaged | None = None
+    try:
+        for record in records:
+            if records.err_count:
+                break
+            kind = record.rec_type
+            content = (record.content_stream().read() if kind in ("request", "response")
+                       else b"")
+            records.read_to_end(record)
+            if record.length is None or getattr(record.raw_stream, "limit", 0):
+                raise WarcDamaged(records.get_record_offset(), "record cut short")
+            if not _member_ended(records):  # every byte of the record may be there, unverified
+                raise WarcDamaged(records.get_record_offset(), "its gzip member is cut short")
+            last_start = records.get_record_offset()
+            whole_end = last_start + records.get_record_length()
+            if kind == "request" and pending is not None and record.http_headers is not None:
+                if record.rec_headers.get_header("WARC-Concurrent-To") == pending[1]:
+                    raw = pending[2]
+                    method, _, _ = record.http_headers.protocol.partition(" ")
+                    raw.request_method = method or "GET"
+                    raw.request_headers = {k: v for k, v in _headers_dict(
+                        record.http_headers.headers).items() if k.lower() != "host"}
+                    raw.request_body = content or None
+                continue
+            if kind != "response" or record.http_headers is None:
+                continue
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            if not uri or not uri.lower().startswith(("http:", "https:")):
+                continue
+            if pending is not None:
+                yield pending[2]
+            pending = (last_start, record.rec_headers.get_header("WARC-Record-ID"),
+                       _raw_response(record, uri, content))
+    except WarcDamaged as exc:
+        damage = exc
+    except Exception as exc:  # warcio, zlib and the chunk decoder raise anything on bad bytes
+        damage = unparsable = WarcDamaged(whole_end, _one_line(f"{type(exc).__name__}: {exc}"))
+    if records.err_count and damage in (None, unparsable):
+        # warcio met no blank line after the last whole record: it was mis-sized
+        if pending is not None and pending[0] == last_start:
+            pending = None
+        damage = WarcDamaged(last_start, "a record's Content-Length does not match it")
     if pending is not None:
-        yield pending[1]
+        yield pending[2]
+    if damage is None and size is not None and whole_end < size:
+        stream.seek(whole_end)
+        tail = stream.read(4096)
+        if len(tail) == 4096 or tail.strip():  # more than the blank lines after a record
+            damage = WarcDamaged(whole_end, "what follows the last whole record is not one "
+                                 "(a record cut short, or garbage)")
+    if damage is not None:
+        raise damage
+
+
+def _member_ended(records: ArchiveIterator) -> bool:
+    """Whether the gzip member just read reached its end (True for an uncompressed WARC)."""
+    decompressor = getattr(records.reader, "decompressor", None)
+    return decompressor is None or getattr(decompressor, "eof", True)
+
+
+def _one_line(text: str, limit: int = 100) -> str:
+    """An error message fit for one line: warcio quotes the garbage it met, binary included."""
+    text = "".join(c if c.isprintable() else "?" for c in text.strip().split("\n")[0])
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _stream_size(stream: BinaryIO) -> int | None:
+    try:
+        here = stream.tell()
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(here)
+    except (OSError, ValueError):
+        return None
+    return size
+
+
+def _raw_response(record: Any, uri: str, body: bytes) -> RawResponse:
+    status_text = record.http_headers.get_statuscode() or "0"
+    headers = {k: v for k, v in _headers_dict(record.http_headers.headers).items()
+               if k.lower() not in WIRE_HEADERS}
+    return RawResponse(
+        url=uri, status=int(status_text) if status_text.isdigit() else 0,
+        headers=http_headers_restore(headers, len(body)), body=body,
+        fetched_at=_parse_warc_date(record.rec_headers.get_header("WARC-Date")),
+        final_url=uri)
 
 
 def http_headers_restore(headers: dict[str, str], body_size: int) -> dict[str, str]:

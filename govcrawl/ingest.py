@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, tuple_
 
 from govcrawl import dedup
-from govcrawl.export import read_warc
+from govcrawl.export import WarcDamaged, read_warc
 from govcrawl.extract import extract_page
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
@@ -65,6 +65,7 @@ class IngestReport:
     run_id: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # inputs read only up to their damage
 
     def add(self, status: str, n: int = 1) -> None:
         self.counts[status] = self.counts.get(status, 0) + n
@@ -193,8 +194,8 @@ class Importer:
         except BaseException:
             self.archive.finish_run(run_id, "failed", self.report.counts)
             raise
-        self.archive.finish_run(run_id, "finished",
-                                {**self.report.counts, "errors": len(self.report.errors)})
+        self.archive.finish_run(run_id, "finished", {
+            **self.report.counts, "errors": len(self.report.errors) + len(self.report.damaged)})
         return self.report
 
 
@@ -208,11 +209,16 @@ def iter_saved_pages(files: list[Path], report: IngestReport) -> Iterator[RawRes
             report.errors.append(f"{path}: {reason}")
 
 
-def iter_warc_files(files: list[Path]) -> Iterator[RawResponse]:
-    """RawResponses of every HTTP response record of the WARC files, in order."""
+def iter_warc_files(files: list[Path], report: IngestReport) -> Iterator[RawResponse]:
+    """RawResponses of every HTTP response record of the WARC files, in order; a damaged file
+    gives its whole records and is reported in ``report.damaged``, and the next file is read."""
     for path in files:
         with path.open("rb") as fh:
-            yield from read_warc(fh)
+            try:
+                yield from read_warc(fh)
+            except WarcDamaged as exc:
+                report.damaged.append(f"{path}: {exc}; only the whole records before it were "
+                                      "imported")
 
 
 def import_saved_pages(archive: Archive, paths: list[Path], resolver: PortalResolver,
@@ -232,7 +238,7 @@ def import_warcs(archive: Archive, paths: list[Path], resolver: PortalResolver,
         files += (sorted(p for p in path.iterdir() if p.name.endswith((".warc", ".warc.gz")))
                   if path.is_dir() else [path])
     importer = Importer(archive, resolver, progress)
-    return importer.run(iter_warc_files(files),
+    return importer.run(iter_warc_files(files, importer.report),
                         {"inputs": [str(p) for p in paths], "warc": True})
 
 

@@ -22,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import saved pages (with <stem>.json sidecars) or WARC files",
         description="Import saved pages (raw bytes; a <stem>.json sidecar gives url, status, "
                     "headers and optionally fetched_at) or, with --warc, the response records "
-                    "of WARC files. Folders are read for page files (or *.warc, *.warc.gz).")
+                    "of WARC files. Folders are read for page files (or *.warc, *.warc.gz).",
+        epilog="Exit status: 0 everything imported; 1 some saved pages could not be read (the "
+               "others were imported); 2 bad input: a missing file, a file that is not a WARC, "
+               "or a damaged WARC (truncated, or garbage inside), whose whole records before "
+               "the damage are imported and whose damage is named by byte offset.")
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--warc", action="store_true", help="the inputs are WARC files")
     add_database_arg(parser)
@@ -41,8 +45,6 @@ def summary(counts: dict[str, int]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from warcio.exceptions import ArchiveLoadFailed
-
     from govcrawl import ingest
     from govcrawl.portals.registry import load_registry
 
@@ -56,16 +58,12 @@ def run(args: argparse.Namespace) -> int:
     archive = open_for(args.database, create=True)
     show = progress_printer()
     with archive:
-        try:
-            if args.warc:
-                report = ingest.import_warcs(archive, paths, resolver, show)
-            else:
-                report = ingest.import_saved_pages(archive, paths, resolver, show)
-        except ArchiveLoadFailed as exc:
-            end_progress()
-            raise UsageError(f"not a readable WARC: {str(exc).splitlines()[0]}") from None
+        if args.warc:
+            report = ingest.import_warcs(archive, paths, resolver, show)
+        else:
+            report = ingest.import_saved_pages(archive, paths, resolver, show)
     end_progress()
-    for error in report.errors:
+    for error in report.errors + report.damaged:
         print(f"govcrawl import: {error}", file=sys.stderr)
     print(f"import (run {report.run_id}): {summary(report.counts)}")
-    return 1 if report.errors else 0
+    return 2 if report.damaged else 1 if report.errors else 0
