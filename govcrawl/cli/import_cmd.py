@@ -13,6 +13,7 @@ from pathlib import Path
 
 from govcrawl.cli import UsageError
 from govcrawl.cli.query import add_database_arg, end_progress, open_for, progress_printer
+from govcrawl.store.db import archive_file_named, resolve_url
 
 ORDER = ("new", "duplicate", "updated", "unchanged", "reject", "skipped")
 
@@ -49,9 +50,14 @@ def run(args: argparse.Namespace) -> int:
     from govcrawl.portals.registry import load_registry
 
     paths = [Path(p) for p in args.paths]
+    url = resolve_url(args.database)
     for path in paths:
         if not path.exists():
             raise UsageError(f"{path}: no such file or directory")
+        if path.is_file() and archive_file_named(path, url) is not None:
+            # Reading it with plain file I/O while our own connection is open would also drop
+            # this process's SQLite locks on it (see govcrawl.store.db).
+            raise UsageError(f"{path}: is the archive being imported into")
         if args.warc and path.is_file() and not _looks_like_warc(path):
             raise UsageError(f"{path}: not a WARC file")
     resolver = ingest.PortalResolver(load_registry().portals.values())

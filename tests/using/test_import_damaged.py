@@ -108,3 +108,15 @@ def test_a_gzip_member_without_its_end_is_damage_even_when_its_record_is_all_the
     with pytest.raises(WarcDamaged) as damage:
         got.extend(read_warc(io.BytesIO(data[:-cut])))  # the gzip trailer (CRC, size) cut
     assert damage.value.offset == layout[-1][1] and len(got) == 4
+
+
+def test_importing_the_archive_into_itself_is_refused_and_changes_nothing(tmp_path, govcrawl_cli):
+    from govcrawl.store.db import open_archive
+
+    db = tmp_path / "a.db"
+    open_archive(f"sqlite:///{db}").close()
+    before = db.read_bytes()
+    result = govcrawl_cli("import", str(db), "--database", f"sqlite:///{db}")
+    assert result.code == 2 and result.err.count("\n") == 1
+    assert "is the archive being imported into" in result.err
+    assert db.read_bytes() == before
