@@ -30,11 +30,13 @@ _GROUP_RE = re.compile(
 )
 # `績(jī)?yōu)辄h`: a `?` (or U+FFFD, possibly with the swallowed `(`) then an unopened pinyin
 # group, then the shifted run: double-byte characters up to and including the ASCII byte that
-# realigned the decoder.
+# realigned the decoder.  The character before the `?` is any double-byte one, punctuation
+# included (`“雷霆行動”?yáng)探Y`): the misaligned pair is its trail byte and the next character's
+# lead byte.  The run is empty when the split character's own trail byte is ASCII (`治?xī)h`).
 _GARBLE_RE = re.compile(
-    rf"(?P<prev>[{HAN}])(?P<prevpy>\([{PINYIN_LETTERS}]{{1,7}}\))?"
+    rf"(?P<prev>[^\x00-\x7f\ufffd])(?P<prevpy>\([{PINYIN_LETTERS}]{{1,7}}\))?"
     rf"(?:\?|\ufffd\(?)(?P<py>[{PINYIN_LETTERS}]{{1,7}})\)"
-    r"(?P<run>[^\x00-\x7f\ufffd]+)(?P<tail>[\x21-\x7e]?)"
+    r"(?P<run>[^\x00-\x7f\ufffd]*)(?P<tail>[\x21-\x7e]?)"
 )
 # What every garble contains: a cheap scan that rules most pages out before the full pattern.
 _GARBLE_HINT_RE = re.compile(rf"(?:\?|\ufffd)\(?[{PINYIN_LETTERS}]{{1,7}}\)")
@@ -91,19 +93,57 @@ def _reading_matches(char: str, py: str) -> bool:
     return _reading_key(py) in readings(char, _is_toned(py))
 
 
+@lru_cache(maxsize=8192)
+def _usual_readings(char: str) -> tuple[str, str]:
+    """A character's usual reading, tone-marked (neutral tone unmarked) and plain."""
+    from pypinyin import Style, pinyin
+
+    toned = pinyin(char, style=Style.TONE, heteronym=False, errors="ignore")
+    plain = pinyin(char, style=Style.NORMAL, heteronym=False, errors="ignore")
+    return (toned[0][0] if toned else "", plain[0][0].replace("ü", "v") if plain else "")
+
+
 @lru_cache(maxsize=256)
-def _gbk_trails(lead: int) -> dict[str, tuple[int, ...]]:
-    """For one GBK lead byte: reading → the trail bytes whose character has that reading."""
-    table: dict[str, set[int]] = {}
+def _gbk_trails(lead: int) -> tuple[dict[str, tuple[int, ...]], ...]:
+    """For one GBK lead byte: reading → the trail bytes whose character has that reading, by
+    usual tone-marked reading (neutral tone unmarked), by usual plain reading, by any reading."""
+    tables: tuple[dict[str, set[int]], ...] = ({}, {}, {})
     for trail in range(0x40, 0xFF):
         try:
             char = bytes((lead, trail)).decode("gbk")
         except UnicodeDecodeError:
             continue
+        for table, found in zip(tables[:2], _usual_readings(char), strict=True):
+            if found:
+                table.setdefault(found, set()).add(trail)
         for toned in (True, False):
             for reading in readings(char, toned):
-                table.setdefault(reading, set()).add(trail)
-    return {reading: tuple(sorted(trails)) for reading, trails in table.items()}
+                tables[2].setdefault(reading, set()).add(trail)
+    return tuple({reading: tuple(sorted(t)) for reading, t in table.items()} for table in tables)
+
+
+def _shift_repairs(lead: int, py: str, run: bytes) -> set[str]:
+    """The texts the lost byte can restore, from the strongest evidence that yields any.
+
+    A farm annotates a character with its usual reading, and a toneless group among tone-marked
+    ones is a neutral tone (`卜(bo)`): characters whose usual reading is the group are tried
+    before those that merely have it among their readings.
+    """
+    key = _reading_key(py)
+    usual_toned, usual_plain, every = _gbk_trails(lead)
+    stages = (usual_toned, every) if _is_toned(py) else (usual_toned, usual_plain, every)
+    for table in stages:
+        results = set()
+        for trail in table.get(key, ()):
+            try:
+                results.add((bytes((trail,)) + run).decode("gbk"))
+            except UnicodeDecodeError:
+                continue
+        if len(results) > 1:  # two lost bytes fit the reading: keep the one that reads as text
+            results = {r for r in results if common_share(r) == 1.0}
+        if results:
+            return results
+    return set()
 
 
 def repair_gbk_garble(text: str) -> tuple[str, int, int]:
@@ -117,20 +157,17 @@ def repair_gbk_garble(text: str) -> tuple[str, int, int]:
 
     def fix(match: re.Match[str]) -> str:
         nonlocal repaired, seen
+        if not (match["run"] or match["tail"]):  # nothing shifted after it: not a garble
+            return match[0]
         seen += 1
         try:
-            lead = match["prev"].encode("gbk")[-1]
+            prev = match["prev"].encode("gbk")
             run = match["run"].encode("gbk") + match["tail"].encode("ascii")
         except UnicodeEncodeError:
             return match[0]
-        results = set()
-        for trail in _gbk_trails(lead).get(_reading_key(match["py"]), ()):
-            try:
-                results.add((bytes((trail,)) + run).decode("gbk"))
-            except UnicodeDecodeError:
-                continue
-        if len(results) > 1:  # two lost bytes fit the reading: keep the one that reads as text
-            results = {r for r in results if common_share(r) == 1.0}
+        if len(prev) != 2:
+            return match[0]
+        results = _shift_repairs(prev[-1], match["py"], run)
         if len(results) != 1:  # no provable repair: leave it, it is reported as unrepaired
             return match[0]
         repaired += 1

@@ -197,3 +197,47 @@ def test_when_two_lost_bytes_fit_the_reading_the_one_that_reads_as_text_wins():
 def test_neutral_tone_groups_go_with_the_tone_marked_ones():
     text = "電(diàn)子(zi)卷宗隨(suí)案同步生(shēng)成"
     assert strip_pinyin(text) == ("電子卷宗隨案同步生成", 4)
+
+
+def test_a_garble_after_punctuation_is_repaired():
+    # The misaligned pair is the closing quote's trail byte and 執's lead byte (issue 21).
+    assert repair_gbk_garble("“雷霆行動”?yáng)探Y案件") == ("“雷霆行動”執結案件", 1, 0)
+
+
+def test_a_toneless_group_among_tone_marked_ones_is_a_neutral_tone():
+    # 卜 reads bo (neutral) as well as bǔ: among 20 characters that read bō/bó after 安's trail
+    # byte, only 卜 is annotated bo by a farm.
+    assert repair_gbk_garble("推(tuī)進社會治安?bo)揽伢w系建設") == (
+        "推(tuī)進社會治安防控體系建設", 1, 0)
+
+
+def test_the_usual_reading_decides_between_heteronyms():
+    # 搜, 擞 and 嗽 all have sòu among their readings; a farm writes sòu only after 嗽.
+    assert repair_gbk_garble("讓當事人?sòu)诩议T口就能立案") == ("讓當事人在家門口就能立案", 1, 0)
+
+
+def test_a_split_character_whose_trail_byte_is_ascii_leaves_no_run():
+    garbled = farm_corrupt("全面从严治党", annotate="吸")  # 治's trail + 黨's lead = 吸; 黨 ends in h
+    assert garbled == "全面從嚴治?xī)h"
+    assert repair_gbk_garble(garbled) == ("全面從嚴治黨", 1, 0)
+
+
+def test_every_garble_the_simulated_mirror_makes_is_repaired():
+    """The simulator's farm renderer garbles only where one character fits: all must come back."""
+    from govcrawl.simulator.corpus import PORTAL_BY_ID, make_content
+    from govcrawl.simulator.render import farm_text
+
+    t2s = opencc.OpenCC("t2s")
+    garbled = 0
+    for portal in PORTAL_BY_ID.values():
+        for index in range(12):
+            content = make_content(7, portal, index)
+            for k, text in enumerate([content.title, *content.paragraphs]):
+                farmed = farm_text(text, (portal.id, index, k), True, False)
+                if "?" not in farmed:
+                    continue
+                garbled += 1
+                result = repair_document(farmed)
+                assert t2s.convert(result.text) == t2s.convert(S2T.convert(text)), farmed
+                assert result.warnings == []
+    assert garbled > 100
