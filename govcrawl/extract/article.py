@@ -3,6 +3,13 @@
 Everything reads *displayed text nodes* only: comments, ``<script>``/``<style>`` and ``alt``/
 ``title`` attributes are never evidence (stale template values live there), while text between
 ``<!--begin-->…<!--end-->`` comment markers is displayed and kept.
+
+Parsing (``parse_document``) loses nothing silently: a page over MAX_TAGS tags is cut there
+(``html-truncated``); nesting past libxml2's default 256 levels is parsed again with
+``huge_tree`` and flattened below MAX_DEPTH for the recursive walkers (``html-flattened``: text
+and line breaks kept); past even ``huge_tree``'s 2048 levels, presentational and then block
+tags are removed before parsing (``html-too-deep``); whatever libxml2 still drops is named
+(``html-cut``). The memory these bounds give is measured in page.py's docstring.
 """
 
 from __future__ import annotations
@@ -81,22 +88,114 @@ _SEPARATOR_RE = re.compile("[:：丨]")
 
 
 # lxml.html's parser is this parser plus a Python-level element class lookup on every element
-# proxy; the plain classes are enough here and markedly cheaper to walk.
+# proxy; the plain classes are enough here and markedly cheaper to walk. Past libxml2's default
+# limits (256 levels of nesting, 10 MB in one text node) the parse stops and the rest of the
+# document is lost: such a document is parsed again with ``huge_tree`` (2048 levels). Checking
+# for the error costs nothing on ordinary pages; memory is bounded by MAX_TAGS instead.
 _PARSER = etree.HTMLParser()
+_HUGE_PARSER = etree.HTMLParser(huge_tree=True)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 # What lxml.html's ``text_content()`` is: every descendant text node, comments excluded.
 string_content = etree.XPath("string()", smart_strings=False)
 
+#: Markup tags (``<`` characters) read per page; the rest of a larger page is not parsed.
+MAX_TAGS = 100_000
+#: Nesting the recursive walkers below handle; deeper markup is flattened (text and line
+#: breaks kept) so that they stay clear of Python's recursion limit.
+MAX_DEPTH = 256
+_TOO_DEEP = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
+_AT_MAX_DEPTH = etree.XPath("/*" * MAX_DEPTH + "[*]")
+# Tried in turn when the document nests past libxml2's limit even with ``huge_tree``: first the
+# presentational wrappers (unclosed ``<font>`` runs) go, then block wrappers become line breaks.
+_INLINE_TAG_RE = re.compile(
+    r"</?(?:font|span|b|i|u|s|em|strong|small|big|strike|tt|sub|sup|ins|del|mark|label|"
+    r"center|nobr|abbr|cite|q)\b[^>]*>", re.I)
+_BLOCK_TAG_RE = re.compile(
+    r"</?(?:div|p|table|tbody|thead|tfoot|tr|td|th|section|article|blockquote|ul|ol|li|dl|dd|"
+    r"dt|form|header|footer|aside|nav|main|figure|figcaption|address|h[1-6]|pre|a)\b[^>]*>",
+    re.I)
+
+
+@dataclass
+class Parsed:
+    """A parsed document and what had to be changed to parse it within bounds."""
+
+    root: etree._Element | None
+    warnings: list[str] = field(default_factory=list)
+
 
 def parse_html(text: str) -> etree._Element | None:
     """lxml document from text; tolerant of farm-broken markup (never raises)."""
+    return parse_document(text).root
+
+
+def parse_document(text: str, max_tags: int = MAX_TAGS) -> Parsed:
+    """Parse within the tag budget and without silent loss to nesting: every cut or
+    flattening is named in ``warnings``."""
+    warnings: list[str] = []
     text = _XML_DECL_RE.sub("", text)
     if not text.strip():
-        return None
+        return Parsed(None)
+    tags = text.count("<")
+    if tags > max_tags:
+        end = -1
+        for _ in range(max_tags + 1):
+            end = text.find("<", end + 1)
+        text = text[:end]
+        warnings.append(f"html-truncated: {tags} tags, over the budget of {max_tags}; only the "
+                        f"first {end} characters were parsed")
+    root, fatal, huge = _parse(text)
+    for pattern, replacement, what in (
+            (_INLINE_TAG_RE, "", "presentational tags removed"),
+            (_BLOCK_TAG_RE, "<br>", "block tags turned into line breaks")):
+        if fatal is None or "Excessive depth" not in fatal:
+            break
+        text = pattern.sub(replacement, text)
+        root, fatal, huge = _parse(text)
+        warnings.append(f"html-too-deep: nesting past libxml2's limit, {what}")
+    if fatal is not None:
+        warnings.append(f"html-cut: {fatal}; the rest of the document was dropped")
+    if huge and root is not None and _TOO_DEEP(root):
+        for el in _AT_MAX_DEPTH(root):
+            _flatten(el)
+        warnings.append(f"html-flattened: markup nested deeper than {MAX_DEPTH} levels was "
+                        "flattened (its text and line breaks kept)")
+    return Parsed(root, warnings)
+
+
+def _parse(text: str) -> tuple[etree._Element | None, str | None, bool]:
+    """The document, libxml2's message if it still stopped early, and whether ``huge_tree``
+    was needed (only then can the tree be deeper than MAX_DEPTH)."""
     try:
-        return etree.fromstring(text, _PARSER)  # None for a document with no elements
+        root = etree.fromstring(text, _PARSER)  # None for a document with no elements
+        if _fatal(_PARSER) is None:
+            return root, None, False
+        return etree.fromstring(text, _HUGE_PARSER), _fatal(_HUGE_PARSER), True
     except ValueError:
-        return None
+        return None, None, False
+
+
+def _fatal(parser: etree.HTMLParser) -> str | None:
+    for error in parser.error_log:
+        if error.level == etree.ErrorLevels.FATAL:
+            return f"{error.message.strip()} (line {error.line}, column {error.column})"
+    return None
+
+
+def _flatten(el: etree._Element) -> None:
+    """Unwrap every descendant of ``el``: hidden content goes, text stays, and each line-making
+    element leaves a ``<br>`` before and after its content."""
+    etree.strip_elements(el, *SKIP_TAGS, with_tail=False)
+    names = set()
+    for node in list(el.iterdescendants()):
+        tag = _tag(node)
+        if tag is None or tag in ("br", "img"):
+            continue
+        names.add(node.tag)
+        if tag in LINE_TAGS:
+            node.addprevious(etree.Element("br"))
+            node.append(etree.Element("br"))
+    etree.strip_tags(el, *names)
 
 
 @lru_cache(maxsize=512)
