@@ -369,16 +369,20 @@ def _finish(
     result: PageResult, fields: _Fields, lines: list[str], raw_bylines: list[str],
     traditional: bool,
 ) -> None:
-    """Normalise: spaces folded and collapsed; t2s only when the page is traditional."""
+    """Normalise: spaces folded and collapsed; t2s only when the page is traditional.
 
-    def out(value: object) -> str | None:
+    Byline values were read from the matching copy, which is already simplified on a
+    traditional page: converting them again would change a simplified name (OpenCC maps the
+    昇 of 龚昇 to 升 when it sees the name alone), so only the title is converted here."""
+
+    def out(value: object, convert: bool = False) -> str | None:
         text = _norm(str(value)) if value is not None else None
-        if text and traditional:
+        if text and convert:
             text = _t2s(text)
         return text
 
     v = fields.values
-    result.title = out(v.get("title"))
+    result.title = out(v.get("title"), convert=traditional)
     result.source = out(v.get("source"))
     result.author = out(v.get("author"))
     result.editor = out(v.get("editor"))

@@ -113,3 +113,18 @@ def test_a_text_copy_with_a_title_line_keeps_it():
                      headers={"Content-Type": "text/plain; charset=utf-8"})
     assert (r.kind, r.title) == ("article", "韶关市启动宪法宣传周活动")
     assert "no-title-line" not in r.warnings
+
+
+def test_a_traditional_page_s_byline_names_are_converted_once() -> None:
+    """龔昇 reads 龚昇; converting the already simplified value again gave 龚升."""
+    from govcrawl.extract.page import extract_page
+
+    prose = "檢察機關堅持以人民為中心，依法履行法律監督職責，推動各項檢察工作高質量發展。" * 6
+    html = ("<html><head><meta charset='utf-8'><title>關於檢察工作的報導</title></head><body>"
+            "<div class='title'><h1>關於檢察工作的報導</h1></div>"
+            "<div class='info'>來源:本網 作者:龔昇 責任編輯:張偉 發布時間:2024-03-04 12:39</div>"
+            f"<div class='content'><p>{prose}</p></div></body></html>")
+    page = extract_page(html.encode(), "http://x.invalid/a/t20240304_1.html", 200,
+                        {"Content-Type": "text/html; charset=utf-8"})
+    assert page.script == "traditional"
+    assert (page.title, page.author, page.editor) == ("关于检察工作的报导", "龚昇", "张伟")
