@@ -3,12 +3,15 @@
 Used by `govcrawl crawl`, `govcrawl demo` and the overridden `scrapy crawl`. Exit statuses a
 scheduler can act on (Scrapy's own `crawl` exits 0 even when every request failed):
 0 the run worked (nothing new is fine); 1 a portal failed entirely (no list page could be
-read); 3 storage failed (items were spilled); 4 a portal's article pages stopped yielding a
-title, body or publish time (its template probably changed).
+read); 3 storage failed (items were spilled, or lost if even the spill failed); 4 a portal's
+article pages stopped yielding a title, body or publish time (its template probably changed).
+A backfill that stopped short is a NOTICE (stats `govcrawl/backfill_incomplete`), not a failure:
+the next run resumes it. `run_status` is the same judgment for the run's row in the archive.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +60,11 @@ class PortalReport:
             f"  rejects: {rejects}; extraction warnings {self.count('extraction_warnings')}",
         ]
         out.extend(f"  PROBLEM: {p}" for p in self.problems)
+        unfinished = self.count("backfill_incomplete")
+        if unfinished:
+            channels = self.stats.get("govcrawl/backfill_incomplete_channels") or []
+            out.append(f"  NOTICE: the backfill of {unfinished} channel(s) stopped short; the "
+                       f"next run resumes it: {', '.join(channels[:3])}")
         return out
 
 
@@ -71,6 +79,29 @@ def count_extraction(stats, page) -> None:
             stats.inc_value("govcrawl/extraction_warnings", len(page.warnings))
 
 
+#: Why a request failed, in words, by the class name of the error Scrapy raised.
+FAILURE_WORDS = {
+    "CannotResolveHostError": "DNS lookup failed",
+    "DNSLookupError": "DNS lookup failed",
+    "DownloadConnectionRefusedError": "connection refused",
+    "ConnectionRefusedError": "connection refused",
+    "DownloadTimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "TimeoutError": "timed out",
+    "ResponseDataLossError": "response cut short",
+    "ResponseNeverReceived": "connection closed without a response",
+    "ConnectionLost": "connection lost",
+}
+
+
+def failure_reason(stats_key: str) -> str:
+    """A failure stats key's tail in words: `…/503` → 503, `…/<class '….CannotResolveHostError'>`
+    → DNS lookup failed; an unknown error → its class name."""
+    tail = stats_key.rsplit("/", 1)[-1]
+    name = re.sub(r"^<class '(?:[\w.]+\.)?(\w+)'>$", r"\1", tail)
+    return FAILURE_WORDS.get(name, name)
+
+
 def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> PortalReport:
     """Judge one portal's run from its stats."""
     report = PortalReport(portal_id, run_id, dict(stats))
@@ -83,7 +114,7 @@ def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> Port
                      or (k.startswith("robotstxt/response_status_count/5"))]
     if robots_failed:
         report.problems.append(f"{portal_id} failed entirely: its robots.txt could not be read "
-                               f"({robots_failed[0].rsplit('/', 1)[-1]})")
+                               f"({failure_reason(robots_failed[0])})")
     articles = report.count("pages/article")
     if articles >= DRIFT_MIN_ARTICLES:
         for name in ("title", "body_text", "published_at"):
@@ -95,7 +126,34 @@ def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> Port
     if stats.get("govcrawl/storage_failed"):
         report.problems.append(f"storage failed: {stats['govcrawl/storage_failed']}; items "
                                f"spilled to {stats.get('govcrawl/spill_file')}")
+    if stats.get("govcrawl/spill_failed"):
+        report.problems.append(f"the spill file could not be written either "
+                               f"({stats['govcrawl/spill_failed']}): {report.count('lost')} "
+                               "item(s) NOT saved, their URLs are in the log")
     return report
+
+
+# Close reasons of a run stopped from outside (a signal, the process shutting down).
+ABORT_REASONS = frozenset({"shutdown", "cancelled"})
+
+
+def run_status(portal_id: str, stats: Mapping[str, Any], reason: str, *,
+               share: bool = False) -> tuple[str, str | None]:
+    """The run row's final status and, unless it finished, why: `failed` when storage failed
+    or the portal failed entirely (unless the run is a `share` of a scale-out crawl, judged
+    as a whole), `aborted` when it was stopped from outside, else `finished`."""
+    if stats.get("govcrawl/storage_failed"):
+        return "failed", f"storage failed: {stats['govcrawl/storage_failed']}"
+    if reason in ABORT_REASONS:
+        return "aborted", f"stopped: {reason}"
+    if not share:
+        failure = next((p for p in assess(portal_id, None, stats).problems
+                        if "failed entirely" in p), None)
+        if failure is not None:
+            return "failed", failure
+    if reason == "finished" or reason.startswith("closespider_"):  # or a limit asked for
+        return "finished", None
+    return "failed", f"closed: {reason}"
 
 
 def run_portals(portals: Iterable[Portal], settings: Mapping[str, Any] | None = None,

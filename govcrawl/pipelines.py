@@ -11,34 +11,39 @@ folder (load it later with `govcrawl load-spill`), and the crawl stops with a fa
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
-from itemadapter import ItemAdapter
-from scrapy import Request
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 
-from govcrawl.crawl import count_extraction
+from govcrawl.crawl import count_extraction, run_status
 from govcrawl.dedup import BodyKeys, body_keys, url_key
 from govcrawl.extract import extract_page
 from govcrawl.items import PENDING, CrawledPage
 from govcrawl.records import PageResult
 from govcrawl.store import spill
 from govcrawl.store.archive import StoreEntry
+from govcrawl.store.writer import ArchiveWriter
 
 logger = logging.getLogger(__name__)
 
 # Rejects worth fetching again in a later run (with backoff); stubs, lists and robots
-# exclusions are not.
+# exclusions are not. "error" includes a page whose extraction raised (a bug on that page) or
+# kept killing its worker: the response is archived either way, and a fixed extractor gets the
+# page on the next due fetch (the backoff doubles up to 7 days, so a page that fails forever
+# costs one request a week).
 RETRYABLE = frozenset({"challenge", "blocked", "error"})
 
 
@@ -66,17 +71,33 @@ def extract_with_keys(*args) -> tuple[PageResult, BodyKeys | None]:
     return page, body_keys(page.body_text) if page.kind == "article" else None
 
 
+class WorkerKilled(Exception):
+    """A page was in flight every time its extraction worker died (a memory blowup?)."""
+
+
 class ExtractionPipeline:
     """Run decode → repair → extract on fetched pages in worker processes.
 
-    Extraction is CPU work; on the reactor thread it would hold up every download. Setting:
-    GOVCRAWL_EXTRACT_WORKERS (default: one process per core but one; 0 extracts in-process).
+    Extraction is CPU work; on the reactor thread it would hold up every download. Settings:
+    GOVCRAWL_EXTRACT_WORKERS (default: one process per core but one; 0 extracts in-process);
+    GOVCRAWL_EXTRACT_KILLS (3): a page in flight when a worker died this many times is
+    rejected as `error/extraction-killed-worker` instead of killing workers forever.
+
+    A worker that dies (SIGKILL, the OOM killer) breaks the whole pool and fails every page
+    in flight. The first page to see a pool broken replaces it; every page is extracted again,
+    those that were in flight one at a time, so a page that kills its worker every time is
+    singled out and rejected, not its neighbours. Only when workers cannot start at all (a
+    script without an `if __name__ == "__main__"` guard) does extraction move in-process.
     """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.workers = crawler.settings.getint("GOVCRAWL_EXTRACT_WORKERS", _default_workers())
+        self.max_kills = max(1, crawler.settings.getint("GOVCRAWL_EXTRACT_KILLS", 3))
         self.pool: ProcessPoolExecutor | None = None
+        self.worked = False  # a worker extracted a page: workers can start here
+        self._replacing = asyncio.Lock()
+        self._one_at_a_time = asyncio.Lock()  # for pages that were in flight when one died
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -84,11 +105,13 @@ class ExtractionPipeline:
 
     def open_spider(self) -> None:
         if self.workers > 0:
-            # spawn, not fork: the crawl process runs threads (reactor pool, archive writer)
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                            initializer=_exit_with_parent,
-                                            initargs=(os.getpid(),))
+            self.pool = self._start_pool()
             self.crawler.spider.defer_extraction = True  # the spider leaves it to us
+
+    def _start_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the crawl process runs threads (reactor pool, archive writer)
+        return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
+                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
 
     async def process_item(self, item):
         if not isinstance(item, CrawledPage) or item.kind != PENDING or item.raw is None:
@@ -98,6 +121,12 @@ class ExtractionPipeline:
                 dict(portal.selectors) if portal else None)
         try:
             page, item.body_keys = await self._extract(args)
+        except WorkerKilled as exc:
+            logger.error("extraction of %s killed its worker %d times; rejected", item.url,
+                         self.max_kills, extra={"spider": self.crawler.spider})
+            item.kind, item.reason = "error", "extraction-killed-worker"
+            item.warnings = [str(exc)]
+            return item
         except Exception as exc:  # a crashed extractor must not lose the response
             logger.error("extraction failed for %s: %r", item.url, exc,
                          extra={"spider": self.crawler.spider})
@@ -109,17 +138,59 @@ class ExtractionPipeline:
         return item
 
     async def _extract(self, args: tuple):
-        if self.pool is not None:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(
-                    self.pool, extract_with_keys, *args)
-            except BrokenProcessPool as exc:
-                # e.g. a script that starts crawls without an `if __name__ == "__main__"` guard
-                logger.warning("extraction workers unavailable (%s); extracting in-process",
-                               exc, extra={"spider": self.crawler.spider})
-                self.pool.shutdown(wait=False, cancel_futures=True)
-                self.pool = None
+        loop = asyncio.get_running_loop()
+        kills = 0  # how often a worker died with this page in flight
+        while True:
+            async with self._one_at_a_time if kills else nullcontext():
+                pool = self.pool
+                if pool is None:
+                    break
+                try:
+                    future = loop.run_in_executor(pool, extract_with_keys, *args)
+                except BrokenProcessPool:  # broken before this page was sent: not its fault
+                    future = None
+                if future is not None:
+                    try:
+                        result = await future
+                    except BrokenProcessPool:
+                        kills += 1
+                    else:
+                        self.worked = True
+                        return result
+            await self._replace(pool)
+            if kills >= self.max_kills:
+                raise WorkerKilled(f"the extraction worker died {kills} times with this page "
+                                   "in flight")
         return extract_page(*args), None
+
+    async def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Replace a broken pool, once: the other pages that saw it broken find it replaced."""
+        async with self._replacing:
+            if self.pool is not broken:
+                return
+            # not cancel_futures: the broken pool fails its pending pages itself, and a
+            # cancelled one would cancel the item's whole pipeline run
+            broken.shutdown(wait=False)
+            pool: ProcessPoolExecutor | None = self._start_pool()
+            if not self.worked and not await self._can_start(pool):
+                logger.warning("extraction workers cannot start (a script without an `if "
+                               "__name__ == '__main__'` guard?); extracting in-process",
+                               extra={"spider": self.crawler.spider})
+                pool.shutdown(wait=False)
+                pool = None
+            else:
+                logger.warning("an extraction worker died; started new workers and "
+                               "extracting its pages again", extra={"spider": self.crawler.spider})
+                self.crawler.stats.inc_value("govcrawl/extract_respawns")
+            self.pool = pool
+
+    @staticmethod
+    async def _can_start(pool: ProcessPoolExecutor) -> bool:
+        try:
+            await asyncio.get_running_loop().run_in_executor(pool, os.getpid)
+        except BrokenProcessPool:
+            return False
+        return True
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -128,6 +199,15 @@ class ExtractionPipeline:
 
 
 class ArchivePipeline:
+    """The crawler's use of the process's one archive owner (store/writer.py): it opens the
+    run, reads what the spider needs once, stores items in batches, takes the spider's
+    progress writes and the redirect rejects of `request_dropped`, and records the run's end
+    once its outcome is judged. Every write runs on the writer thread, never the reactor's.
+
+    After a storage failure every item that still arrives is appended to the spill file; a
+    spill that cannot be written is logged item by item and fails the run (exit 3).
+    """
+
     def __init__(self, crawler):
         self.crawler = crawler
         settings = crawler.settings
@@ -137,52 +217,90 @@ class ArchivePipeline:
         self.pending: list[StoreEntry] = []
         self.last_flush = time.monotonic()
         self.failed = False
-        self.archive = None
+        self.writer: ArchiveWriter | None = None
+        self.archive = None  # the writer's archive: called on its thread only
         self.run_id: int | None = None
+        self.spill_path: Path | None = None
         self._lock = asyncio.Lock()
         self._closing: asyncio.Task | None = None
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.archive = getattr(spider, "archive", None)
-        self.run_id = getattr(spider, "run_id", None)
-        if self.archive is None:  # a hand-written spider: open the archive ourselves
-            from govcrawl.store.db import open_archive
+        self.writer = await asyncio.to_thread(
+            ArchiveWriter.acquire, self.crawler.settings.get("GOVCRAWL_DATABASE_URL"))
+        self.archive = self.writer.archive
+        self.run_id = await self.writer.run(
+            self._start_run, spider.name, getattr(spider, "portal", None),
+            getattr(spider, "arguments", {}))
+        spider.run_id = self.run_id
+        if hasattr(spider, "load_state"):  # a portal spider: its reads, once, off the reactor
+            spider.archive = self.archive
+            spider.progress_writer = self
+            await self.writer.run(spider.load_state)
 
-            self.archive = open_archive(self.crawler.settings.get("GOVCRAWL_DATABASE_URL"))
-            self.run_id = self.archive.start_run(spider.name, {})
+    def _start_run(self, name: str, portal, arguments: dict) -> int:
+        if portal is not None:
+            self.archive.ensure_portal(portal.id, portal.name, level=portal.level,
+                                       province=portal.province,
+                                       evidence=portal.evidence_label())
+        return self.archive.start_run(name, arguments)
+
+    def set_channel_progress(self, portal_id: str, channel_url: str, **progress) -> None:
+        """The spider's backfill position, written after every write submitted before it."""
+        future = self.writer.submit(self.archive.set_channel_progress, portal_id, channel_url,
+                                    **progress)
+        future.add_done_callback(functools.partial(self._progress_written, channel_url))
+
+    def _progress_written(self, channel_url: str, future) -> None:
+        exc = future.exception()
+        if exc is not None:  # the position stays behind: the next run re-reads from there
+            logger.error("could not save the backfill position of %s: %s", channel_url, exc)
+            self.crawler.stats.inc_value("govcrawl/progress_write_failed")
+
+    def request_dropped(self, request: Request) -> None:
+        dropped = getattr(self.crawler.spider, "dropped_redirect", None)
+        item = dropped(request) if dropped is not None else None
+        if item is not None:
+            self._add(item)
+
+    def _add(self, item: CrawledPage) -> StoreEntry:
+        self.crawler.stats.inc_value(f"govcrawl/items/{item.kind}")
+        # raw is None when there was no response at all (DNS, timeout, reset, robots).
+        entry = StoreEntry(raw=item.raw, page=item, portal_id=item.portal, run_id=self.run_id,
+                           keys=item.body_keys)
+        self.pending.append(entry)
+        return entry
 
     async def process_item(self, item):
         if not isinstance(item, CrawledPage):
             return item
-        if self.failed:
-            raise DropItem("the archive failed earlier in this run; see the spill file")
-        adapter = ItemAdapter(item)
-        stats = self.crawler.stats
-        # raw is None when there was no response at all (DNS, timeout, reset, robots).
-        self.pending.append(StoreEntry(raw=item.raw, page=item, portal_id=item.portal,
-                                       run_id=self.run_id, keys=item.body_keys))
-        stats.inc_value(f"govcrawl/items/{adapter['kind']}")
-        if (len(self.pending) >= self.batch_size
+        self._add(item)
+        if (self.failed or len(self.pending) >= self.batch_size
                 or time.monotonic() - self.last_flush >= self.batch_seconds):
             await self.flush()
         return item
 
     async def flush(self) -> None:
         async with self._lock:
-            if not self.pending or self.failed:
+            if not self.pending:
                 return
             batch, self.pending = self.pending, []
             self.last_flush = time.monotonic()
+            if self.failed:  # the archive failed earlier in this run: straight to the spill
+                await self._spill(batch)
+                return
             try:
-                outcomes = await asyncio.to_thread(self._write, batch)
+                outcomes = await self.writer.run(self._write, batch)
             except Exception as exc:  # the database is unusable: spill, never lose
-                self._spill(batch + self.pending, exc)
-                self.pending = []
+                self._fail(exc)
+                batch, self.pending = batch + self.pending, []
+                await self._spill(batch)
                 return
             spider = self.crawler.spider
             for entry, status in zip(batch, outcomes, strict=True):
@@ -219,32 +337,66 @@ class ArchivePipeline:
             statuses.append("reject")
         return statuses
 
-    def _spill(self, entries: list[StoreEntry], exc: Exception) -> None:
+    def _fail(self, exc: Exception) -> None:
         self.failed = True
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        path = self.output_dir / f"spill-{self.crawler.spider.name}-{stamp}.jsonl"
-        spill.write(path, entries)
-        logger.error("archive write failed (%s); %d item(s) saved to %s — load them with "
-                     "`govcrawl load-spill %s`", exc, len(entries), path, path)
+        self.spill_path = self.output_dir / f"spill-{self.crawler.spider.name}-{stamp}.jsonl"
+        logger.error("archive write failed (%s); this run's items go to %s — load them with "
+                     "`govcrawl load-spill %s`", exc, self.spill_path, self.spill_path)
         self.crawler.stats.set_value("govcrawl/storage_failed", str(exc)[:500])
-        self.crawler.stats.set_value("govcrawl/spill_file", str(path))
-        self.crawler.stats.inc_value("govcrawl/spilled", len(entries))
+        self.crawler.stats.set_value("govcrawl/spill_file", str(self.spill_path))
         # Not awaited here: closing runs close_spider, which flushes under the same lock.
         self._closing = asyncio.get_running_loop().create_task(
             self.crawler.engine.close_spider_async(reason="storage_failed"))
 
+    async def _spill(self, entries: list[StoreEntry]) -> None:
+        """Append to the spill file; if even that fails, name every item that is lost."""
+        stats = self.crawler.stats
+        try:
+            await asyncio.to_thread(spill.write, self.spill_path, entries)
+        except OSError as exc:
+            stats.set_value("govcrawl/spill_failed", f"{self.spill_path}: {exc}"[:500])
+            stats.inc_value("govcrawl/lost", len(entries))
+            logger.error("could not write the spill file %s (%s): %d item(s) NOT saved",
+                         self.spill_path, exc, len(entries))
+            for entry in entries:
+                logger.error("not saved (fetch it again): %s", entry.page.url)
+            return
+        stats.inc_value("govcrawl/spilled", len(entries))
+        logger.warning("%d item(s) appended to the spill file %s", len(entries),
+                       self.spill_path)
+
     async def close_spider(self) -> None:
         await self.flush()
-        stats = self.crawler.stats.get_stats()
-        status = "failed" if self.failed else "finished"
-        reason = stats.get("finish_reason")
-        if reason not in (None, "finished") and status == "finished":
-            status = "aborted" if reason in ("shutdown", "cancelled") else status
+        spider = self.crawler.spider
+        unfinished = getattr(spider, "unfinished_backfills", None)
+        left = unfinished() if unfinished is not None else []
+        if left:
+            self.crawler.stats.set_value("govcrawl/backfill_incomplete", len(left))
+            self.crawler.stats.set_value("govcrawl/backfill_incomplete_channels", left)
+
+    async def spider_closed(self, spider, reason: str) -> None:
+        """Judge the run (crawl.run_status), record it, and release the archive."""
+        if self.writer is None:
+            return
+        stats = self.crawler.stats
+        # A scale-out worker's run is a share of one crawl, judged as a whole by
+        # `govcrawl workers`: one that read no list page has not failed.
+        status, why = run_status(spider.name, stats.get_stats(), reason,
+                                 share=bool(self.crawler.settings.get("REDIS_URL")))
+        if why:
+            stats.set_value("govcrawl/failure_reason", why)
+        recorded = {**_json_safe(stats.get_stats()), "finish_reason": reason}
         try:
-            await asyncio.to_thread(self.archive.finish_run, self.run_id, status,
-                                    _json_safe(stats))
+            await self.writer.run(self.archive.finish_run, self.run_id, status, recorded)
         except Exception as exc:
-            logger.error("could not record the end of run %s: %s", self.run_id, exc)
+            logger.error("could not record the end of run %s (%s): %s", self.run_id, status,
+                         exc)
+            stats.set_value("govcrawl/storage_failed",
+                            f"recording the end of the run: {exc}"[:500])
+        finally:
+            writer, self.writer = self.writer, None
+            await asyncio.to_thread(writer.release)
 
 
 def _json_safe(stats: dict) -> dict:

@@ -4,19 +4,24 @@ It walks a portal's channels with the portal's dialect, skips articles the archi
 holds, and yields a CrawledPage for every response (articles and everything else: challenges,
 blocks and errors are classified and archived as rejects, never dropped).
 
+The spider never opens or writes the database: the ArchivePipeline (the process's one owner of
+the archive, see store/writer.py) reads what the spider needs once at open (`load_state`) and
+takes every write, backfill progress included, to its writer thread.
+
 Spider arguments (`-a`): since=YYYY-MM-DD, until=YYYY-MM-DD, max_pages=N, full=true
 (ignore what the archive knows), revisit_days=N (re-fetch recent articles to catch edits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import json
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -27,7 +32,6 @@ from govcrawl.items import PENDING, CrawledPage
 from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
-from govcrawl.store.db import open_archive
 
 # Statuses that reach the callbacks to be classified and archived as rejects, instead of being
 # dropped by HttpErrorMiddleware. Redirects are left out so RedirectMiddleware follows them;
@@ -74,6 +78,32 @@ def _parse_bool(name: str, value: Any) -> bool:
     raise ArgumentError(f"-a {name}={value!r}: expected true or false")
 
 
+SPIDER_ARGUMENTS = ("since", "until", "max_pages", "full", "revisit_days")
+
+
+def parse_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The `-a` arguments parsed, or an ArgumentError naming the first bad one.
+
+    An unknown name is refused, since a misspelt `-a sinse=…` would crawl everything; names
+    starting with "_" belong to a scheduler (scrapyd passes `_job` and `_version`).
+    """
+    for name in arguments:
+        if name not in SPIDER_ARGUMENTS and not name.startswith("_"):
+            close = difflib.get_close_matches(name, SPIDER_ARGUMENTS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ArgumentError(f"-a {name}: unknown spider argument ({hint}known: "
+                                f"{', '.join(SPIDER_ARGUMENTS)})")
+    since = _parse_day("since", arguments.get("since"))
+    until = _parse_day("until", arguments.get("until"))
+    if since and until and since > until:
+        raise ArgumentError(f"-a since={arguments['since']} is after -a "
+                            f"until={arguments['until']}")
+    return {"since": since, "until": until,
+            "max_pages": _parse_int("max_pages", arguments.get("max_pages")),
+            "full": _parse_bool("full", arguments.get("full")),
+            "revisit_days": _parse_int("revisit_days", arguments.get("revisit_days"))}
+
+
 def portal_custom_settings(portal: Portal) -> dict[str, Any]:
     """A declaration's `settings` as Scrapy settings (they apply at "spider" priority)."""
     settings: dict[str, Any] = {}
@@ -103,20 +133,16 @@ class PortalSpider(scrapy.Spider):
 
     portal: ClassVar[Portal]
 
-    def __init__(self, *args: Any, since: str | None = None, until: str | None = None,
-                 max_pages: str | None = None, full: str | None = None,
-                 revisit_days: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.since = _parse_day("since", since)
-        self.until = _parse_day("until", until)
-        if self.since and self.until and self.since > self.until:
-            raise ArgumentError(f"-a since={since} is after -a until={until}")
-        self.max_pages = _parse_int("max_pages", max_pages)
-        self.full = _parse_bool("full", full)
-        self.revisit_days = _parse_int("revisit_days", revisit_days)
-        self.arguments = {k: v for k, v in {
-            "since": since, "until": until, "max_pages": max_pages, "full": full,
-            "revisit_days": revisit_days}.items() if v not in (None, "")}
+    def __init__(self, *args: Any, **kwargs: Any):
+        parsed = parse_arguments(kwargs)
+        given = {name: kwargs.pop(name) for name in SPIDER_ARGUMENTS if name in kwargs}
+        super().__init__(*args, **kwargs)  # a scheduler's own (`_job`) become attributes
+        self.since: date | None = parsed["since"]
+        self.until: date | None = parsed["until"]
+        self.max_pages: int | None = parsed["max_pages"]
+        self.full: bool = parsed["full"]
+        self.revisit_days: int | None = parsed["revisit_days"]
+        self.arguments = {k: v for k, v in given.items() if v not in (None, "")}
         self.dialect = dialect_for(self.portal)
         self.allowed_domains = list(self.portal.allowed_domains)
         self.known: set[str] = set()
@@ -124,8 +150,16 @@ class PortalSpider(scrapy.Spider):
         # Set by the ExtractionPipeline when it extracts in worker processes.
         self.defer_extraction = False
         self.backing_off: set[str] = set()
+        # Set by the ArchivePipeline at open: the process's shared archive (read once here, in
+        # `load_state`, and by the scale-out coordinator), the run, and where progress goes.
         self.archive = None
         self.run_id: int | None = None
+        self.progress_writer: ProgressWriter | None = None
+        self.channel_progress: dict[str, dict | None] | None = None  # None: not loaded yet
+        self.revisits: list[tuple[str, str | None, str | None]] = []
+        self._backfilling: set[str] = set()  # channels whose backfill this run continues
+        self._resume_saved: dict[str, dict | None] = {}  # channel → last saved resume point
+        self._backfill_requested: set[tuple] = set()  # list pages requested in a backfill
         self._old_streak: dict[str, int] = {}
         # Backfill progress only moves past a list page once its articles are archived: per
         # channel, the list pages with articles still in flight, and where paging went next.
@@ -138,81 +172,103 @@ class PortalSpider(scrapy.Spider):
         super().update_settings(settings)
         settings.setdict(portal_custom_settings(cls.portal), priority="spider")
 
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.archive = open_archive(crawler.settings.get("GOVCRAWL_DATABASE_URL"))
-        spider.archive.ensure_portal(
-            cls.portal.id, cls.portal.name, level=cls.portal.level,
-            province=cls.portal.province)
-        spider.run_id = spider.archive.start_run(spider.name, spider.arguments)
-        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
-        if not spider.full:
-            spider.known = set(spider.archive.known_article_urls(cls.portal.id))
+    def load_state(self) -> None:
+        """Read, once, what this run needs from `self.archive`: channel progress, known
+        articles, failure backoff and revisits (the ArchivePipeline calls it at open, on the
+        archive's writer thread)."""
+        archive = self.archive
+        self.channel_progress = {url: archive.get_channel_progress(self.portal.id, url)
+                                 for url in self.portal.start_urls}
+        if not self.full:
+            self.known = set(archive.known_article_urls(self.portal.id))
             now = datetime.now(UTC)
-            spider.failed_before = spider.archive.fetch_failures()
-            spider.backing_off = {k for k, due in spider.failed_before.items() if due > now}
-        return spider
+            self.failed_before = archive.fetch_failures()
+            self.backing_off = {k for k, due in self.failed_before.items() if due > now}
+        if self.revisit_days:
+            since = datetime.now(UTC) - timedelta(days=self.revisit_days)
+            self.revisits = archive.articles_for_revisit(self.portal.id, since)
 
     async def start(self):
+        if self.channel_progress is None:  # outside a crawl (`govcrawl seed`): read it now
+            self.load_state()
         for start_url in self.portal.start_urls:
-            progress = self.archive.get_channel_progress(self.portal.id, start_url)
+            progress = self.channel_progress.get(start_url)
             backfilling = self.full or progress is None or not progress["backfill_complete"]
             resume = progress and progress.get("resume")
+            if backfilling:
+                self._backfilling.add(start_url)
+                self._resume_saved[start_url] = resume or {"page": 0}  # until it completes
             # The top of the channel is always read for new articles. On a channel whose
             # backfill is unfinished, that top chain only looks for news and the backfill
             # resumes from its saved request; on a first run the top chain is the backfill.
-            top_is_backfill = backfilling and not (resume and not self.full)
-            for list_request in self.dialect.first_requests(self.portal, start_url):
-                list_request.context["backfill"] = top_is_backfill
-                yield self._list_request(list_request)
+            resuming = None
             if backfilling and resume and not self.full:
-                self.logger.info("channel %s: resuming backfill at list page %s", start_url,
-                                 resume.get("page"))
-                yield self._list_request(ListRequest(
+                resuming = ListRequest(
                     url=resume["url"], channel=start_url, page=resume.get("page", 0),
                     method=resume.get("method", "GET"), formdata=resume.get("formdata"),
-                    context={**resume.get("context", {}), "backfill": True}))
-        if self.revisit_days:
-            since = datetime.now(UTC) - timedelta(days=self.revisit_days)
-            for url, etag, last_modified in self.archive.articles_for_revisit(
-                    self.portal.id, since):
-                headers = {}
-                if etag:
-                    headers["If-None-Match"] = etag
-                if last_modified:
-                    headers["If-Modified-Since"] = last_modified
-                yield self._article_request(url, None, revisit=True, headers=headers)
+                    context={**resume.get("context", {}), "backfill": True})
+            top_is_backfill = backfilling and resuming is None
+            for list_request in self.dialect.first_requests(self.portal, start_url):
+                if resuming is not None and _page_key(list_request) == _page_key(resuming):
+                    # The backfill resumes at the top: one request reads it for both.
+                    list_request, resuming = resuming, None
+                else:
+                    list_request.context["backfill"] = top_is_backfill
+                request = self._list_request(list_request)
+                if request is not None:
+                    yield request
+            if resuming is not None:
+                self.logger.info("channel %s: resuming backfill at list page %s", start_url,
+                                 resuming.page)
+                request = self._list_request(resuming)
+                if request is not None:
+                    yield request
+        for url, etag, last_modified in self.revisits:
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            yield self._article_request(url, None, revisit=True, headers=headers)
 
-    def request_dropped(self, request: scrapy.Request) -> None:
+    def dropped_redirect(self, request: scrapy.Request) -> CrawledPage | None:
         """A redirect the duplicate filter drops is recorded, never silently lost: back to a
-        URL of its own chain it is a loop; to a page requested elsewhere, a duplicate."""
+        URL of its own chain it is a loop; to a page requested elsewhere, a duplicate. The
+        reject is archived (and its listed article settled) by the ArchivePipeline."""
         redirects = request.meta.get("redirect_urls")
         if not redirects:  # a plain duplicate: the request it repeats settles its URL
-            return
-        self.settle([request.meta.get("listed_url")])  # recorded below, durably
+            return None
         loop = request.url in redirects
         kind, reason = ("error", "redirect-loop") if loop else ("other", "redirect-duplicate")
         self.crawler.stats.inc_value(f"govcrawl/fetch_errors/{reason}")
-        self.archive.record_reject(redirects[0], self.run_id, kind, reason,
-                                   " -> ".join([*redirects, request.url])[:2000],
-                                   self.portal.id)
-        if loop:
-            self.archive.note_fetch_failure(redirects[0], "error")
+        return CrawledPage(url=redirects[0], status=0, kind=kind, reason=reason,
+                           portal=self.portal.id, canonical_url=canonical_url(redirects[0]),
+                           channel=request.meta.get("channel"),
+                           warnings=[" -> ".join([*redirects, request.url])[:2000]],
+                           listed_url=request.meta.get("listed_url"))
 
-    def closed(self, reason: str) -> None:
-        """After the pipelines have recorded the run's end: release the archive."""
-        if self.archive is not None:
-            self.archive.close()
+    def unfinished_backfills(self) -> list[str]:
+        """Channels whose backfill this run continued but did not complete (a page limit, a
+        failed list page, articles not archived): the next run resumes them."""
+        return sorted(c for c in self._backfilling if self._resume_saved.get(c) is not None)
 
-    def _list_request(self, list_request: ListRequest) -> scrapy.Request:
+    def _list_request(self, list_request: ListRequest) -> scrapy.Request | None:
+        """The request for a list page. A backfill's pages bypass the duplicate filter (its
+        resume point may be a page the top of the channel also reads), but are requested
+        once per run; None when this run already requested that page for a backfill."""
+        key = _page_key(list_request)
+        backfill = bool(list_request.context.get("backfill"))
+        if key in self._backfill_requested:
+            return None
+        if backfill:
+            self._backfill_requested.add(key)
         meta = {"handle_httpstatus_list": CLASSIFIED_STATUSES, "list_request": list_request}
         if list_request.method == "POST":
             return scrapy.FormRequest(list_request.url, formdata=list_request.formdata or {},
                                       callback=self.parse_list, errback=self.on_error,
                                       meta=meta, dont_filter=True)
         return scrapy.Request(list_request.url, callback=self.parse_list,
-                              errback=self.on_error, meta=meta)
+                              errback=self.on_error, meta=meta, dont_filter=backfill)
 
     def _article_request(self, url: str, channel: str | None, revisit: bool = False,
                          headers: dict[str, str] | None = None) -> scrapy.Request:
@@ -248,7 +304,9 @@ class PortalSpider(scrapy.Spider):
         if not stop:
             for following in page.next:
                 following.context["backfill"] = backfill
-                yield self._list_request(following)
+                request = self._list_request(following)
+                if request is not None:
+                    yield request
 
     def _save_progress(self, current: ListRequest, following: ListRequest | None,
                        article_urls: Iterable[str]) -> None:
@@ -270,7 +328,8 @@ class PortalSpider(scrapy.Spider):
             "formdata": resume_at.formdata,
             "context": {k: v for k, v in resume_at.context.items() if k != "backfill"},
         }
-        self.archive.set_channel_progress(
+        self._resume_saved[channel] = resume
+        self.progress_writer.set_channel_progress(
             self.portal.id, channel, last_page=last_page, backfill_complete=resume is None,
             resume=resume)
 
@@ -375,6 +434,19 @@ class PortalSpider(scrapy.Spider):
                           channel=request.meta.get("channel"),
                           warnings=[failure.getErrorMessage()[:500]],
                           listed_url=request.meta.get("listed_url"))
+
+
+class ProgressWriter(Protocol):
+    """Where a spider's backfill progress goes (the ArchivePipeline, off the reactor)."""
+
+    def set_channel_progress(self, portal_id: str, channel_url: str, *, last_page: int,
+                             backfill_complete: bool, resume: dict | None = None) -> None: ...
+
+
+def _page_key(list_request: ListRequest) -> tuple:
+    """What identifies a list page's request (its context only says how to read it)."""
+    return (list_request.method, list_request.url,
+            json.dumps(list_request.formdata or {}, sort_keys=True))
 
 
 def _sent_home(response: Response) -> bool:

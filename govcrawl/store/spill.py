@@ -10,6 +10,7 @@ Each line is flushed and the file fsynced, so a crash loses at most the line bei
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from dataclasses import asdict, fields, is_dataclass
@@ -89,14 +90,27 @@ def _decode(line: str) -> StoreEntry:
 
 
 def write(path: str | Path, entries: list[StoreEntry]) -> Path:
-    """Append `entries` to the spill file at `path` (created with its folder) and fsync it."""
+    """Append `entries` to the spill file at `path` (created with its folder) and fsync it.
+
+    All or nothing: a write that fails (disk full) is cut off again, so the file keeps only
+    whole lines and later appends stay loadable; the OSError propagates.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        for entry in entries:
-            fh.write(_encode(entry) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    data = memoryview(b"".join((_encode(entry) + "\n").encode("utf-8") for entry in entries))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
     return path
 
 

@@ -9,7 +9,9 @@ write transactions.
 from __future__ import annotations
 
 import os
+import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, insert, or_, select, update
@@ -34,6 +36,59 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# A running run's stats name its process, so only a run whose process is gone is aborted.
+OWNER_STAT = "govcrawl/owner"
+
+
+def _proc_stat(pid: int) -> tuple[str, str] | None:
+    """A process's state and start time (clock ticks since boot, /proc/PID/stat field 22):
+    with the pid, the start tells a reused pid from the process that had it. None without
+    /proc or without the process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[0], fields[19]
+
+
+def run_owner() -> dict[str, Any]:
+    """This process, as a run's owner: host, pid and start time."""
+    pid = os.getpid()
+    stat = _proc_stat(pid)
+    return {"host": socket.gethostname(), "pid": pid, "started": stat and stat[1]}
+
+
+def owner_gone(owner: dict | None, pid: int | None, me: dict[str, Any]) -> bool:
+    """Whether a running run's owner provably no longer runs it (judged from process `me`).
+
+    A run recorded before owners were is judged by its pid as if on this host (the single
+    process crawl it then was). A process on another host cannot be judged from here.
+    """
+    if owner is None:
+        owner = {"host": me["host"], "pid": pid, "started": None}
+    if owner.get("pid") is None:
+        return True
+    if owner.get("host") != me["host"]:
+        return False
+    if owner["pid"] == me["pid"]:
+        # an earlier process with this pid, or this one starting the spider again: either
+        # way that run's end was never recorded
+        return True
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, someone else's
+    stat = _proc_stat(owner["pid"])
+    if stat is None:
+        return False  # it exists, and nothing more can be told
+    state, started = stat
+    # a zombie has exited (only its parent's wait is missing); another start is another process
+    return state == "Z" or owner.get("started") not in (None, started)
+
+
 class CrawlState:
     """What a crawl remembers between runs (mixed into `Archive`)."""
 
@@ -42,17 +97,33 @@ class CrawlState:
 
     # -- runs ----------------------------------------------------------------------------------
     def start_run(self, spider: str, arguments: dict) -> int:
-        """Open a run; earlier `running` runs of this spider died without finishing: aborted."""
+        """Open a run, owned by this process (stats `govcrawl/owner` until it finishes).
+
+        Earlier `running` runs of this spider whose owner is provably gone died without
+        finishing: aborted. Provably gone means on this host, with its process ended (or its
+        pid reused), or this very process starting the spider again. A live owner's run is
+        never touched: scale-out workers run one spider side by side, and a dead worker on
+        another host is aborted by scale-out recovery, which sees its heartbeat stop.
+        """
+        me = run_owner()
         with self._write() as conn:
-            conn.execute(
-                update(runs)
+            running = conn.execute(
+                select(runs.c.id, runs.c.pid, runs.c.stats)
                 .where(runs.c.spider == spider, runs.c.status == "running")
-                .values(status="aborted", finished_at=utc_now())
-            )
+            ).all()
+            for row in running:
+                stats = dict(row.stats or {})
+                if owner_gone(stats.get(OWNER_STAT), row.pid, me):
+                    stats["govcrawl/aborted"] = {"by": me, "why": "its process had ended"}
+                    conn.execute(
+                        update(runs)
+                        .where(runs.c.id == row.id, runs.c.status == "running")
+                        .values(status="aborted", finished_at=utc_now(), stats=stats)
+                    )
             return conn.execute(
                 insert(runs).returning(runs.c.id),
                 {"spider": spider, "arguments": arguments, "started_at": utc_now(),
-                 "status": "running", "stats": {}, "pid": os.getpid()},
+                 "status": "running", "stats": {OWNER_STAT: me}, "pid": os.getpid()},
             ).scalar_one()
 
     def finish_run(self, run_id: int, status: str, stats: dict) -> None:

@@ -10,7 +10,7 @@ from govcrawl.spiders.loader import spider_class_for
 CHANNEL = "http://127.0.0.1/p/index.shtml"
 
 
-class RecordingArchive:
+class RecordingWriter:
     def __init__(self) -> None:
         self.saved: list[dict] = []
 
@@ -24,7 +24,7 @@ def make_spider():
     portal = portal_from_mapping({"id": "probe", "name": "探针", "dialect": "trs",
                                   "start_urls": [CHANNEL]})
     spider = spider_class_for(portal)()
-    spider.archive = RecordingArchive()
+    spider.progress_writer = RecordingWriter()
     return spider
 
 
@@ -34,7 +34,7 @@ def page(n: int) -> ListRequest:
 
 def test_the_position_waits_for_the_oldest_page_with_unarchived_articles():
     spider = make_spider()
-    saved = spider.archive.saved
+    saved = spider.progress_writer.saved
     spider._save_progress(page(0), page(1), ["http://127.0.0.1/a1", "http://127.0.0.1/a2"])
     assert saved[-1] == {"last_page": 0, "complete": False, "resume": 0}
     spider._save_progress(page(1), page(2), ["http://127.0.0.1/b1"])
@@ -47,7 +47,7 @@ def test_the_position_waits_for_the_oldest_page_with_unarchived_articles():
 
 def test_the_last_page_completes_the_backfill_only_once_its_articles_are_archived():
     spider = make_spider()
-    saved = spider.archive.saved
+    saved = spider.progress_writer.saved
     spider._save_progress(page(0), None, ["http://127.0.0.1/z"])
     assert saved[-1] == {"last_page": 0, "complete": False, "resume": 0}
     spider.settle(["http://127.0.0.1/z", None])
@@ -58,4 +58,4 @@ def test_an_article_settled_before_its_page_is_parsed_does_not_hold_the_page():
     spider = make_spider()
     spider.settle(["http://127.0.0.1/pinned"])  # archived from an earlier page
     spider._save_progress(page(3), page(4), ["http://127.0.0.1/pinned"])
-    assert spider.archive.saved[-1] == {"last_page": 3, "complete": False, "resume": 4}
+    assert spider.progress_writer.saved[-1] == {"last_page": 3, "complete": False, "resume": 4}

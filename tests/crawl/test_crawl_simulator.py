@@ -118,8 +118,9 @@ def test_exit_status_when_a_portal_fails_entirely(site_factory, tmp_path):
     result = site.crawl("dead", "sim_spp")
     assert result.returncode == 1, result.stdout
     assert "dead failed entirely" in result.stdout
-    runs = dict(site.sql("select spider, status from runs"))
-    assert runs == {"dead": "finished", "sim_spp": "finished"}
+    runs = {spider: (status, json.loads(stats).get("govcrawl/failure_reason", "")[:20])
+            for spider, status, stats in site.sql("select spider, status, stats from runs")}
+    assert runs == {"dead": ("failed", "dead failed entirely"), "sim_spp": ("finished", "")}
 
 
 def test_bad_arguments_exit_2_with_one_line(site_factory):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -19,7 +20,8 @@ from govcrawl.store import open_archive, spill
 
 
 class LockedArchive:
-    """A real archive whose batch writes fail as a database locked beyond its timeout does."""
+    """The pipeline's archive, whose batch writes fail as a database locked beyond its
+    timeout does."""
 
     def __init__(self, archive):
         self.archive = archive
@@ -27,8 +29,8 @@ class LockedArchive:
     def store_batch(self, entries):
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    def finish_run(self, run_id, status, stats):
-        self.archive.finish_run(run_id, status, stats)
+    def __getattr__(self, name):
+        return getattr(self.archive, name)
 
 
 def item(n: int, raw: bool = True) -> CrawledPage:
@@ -42,42 +44,44 @@ def item(n: int, raw: bool = True) -> CrawledPage:
 
 
 def test_a_failed_database_spills_every_pending_item_and_fails_the_run(tmp_path):
-    archive = open_archive(f"sqlite:///{tmp_path / 'a.db'}")
-    archive.ensure_portal("p", "测试")
-    run_id = archive.start_run("p", {})
-    crawler = get_crawler(settings_dict={"GOVCRAWL_BATCH_SIZE": 3,
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    crawler = get_crawler(settings_dict={"GOVCRAWL_BATCH_SIZE": 3, "GOVCRAWL_DATABASE_URL": url,
                                          "GOVCRAWL_OUTPUT_DIR": str(tmp_path)})
-    crawler.spider = mock.Mock(archive=LockedArchive(archive), run_id=run_id, known=set())
-    crawler.spider.name = "p"
+    crawler.spider = SimpleNamespace(name="p", known=set())
     crawler.engine = mock.Mock()
     crawler.engine.close_spider_async = mock.AsyncMock()
     crawler.stats.open_spider()
     pipeline = ArchivePipeline.from_crawler(crawler)
-    pipeline.open_spider()
 
     async def crawl():
+        await pipeline.open_spider()
+        pipeline.archive = LockedArchive(pipeline.archive)
         for n in range(2):
             await pipeline.process_item(item(n))
         await pipeline.process_item(item(2, raw=False))  # the third item fills the batch
         await asyncio.sleep(0)
+        await pipeline.process_item(item(3))  # in flight when it failed: appended
         await pipeline.close_spider()
+        await pipeline.spider_closed(crawler.spider, "storage_failed")
 
     asyncio.run(crawl())
     crawler.engine.close_spider_async.assert_awaited_once_with(reason="storage_failed")
     stats = crawler.stats.get_stats()
-    assert stats["govcrawl/spilled"] == 3
+    assert stats["govcrawl/spilled"] == 4
     assert "govcrawl/stored/new" not in stats  # nothing counts as stored without a commit
-    assert assess("p", run_id, stats).exit_status() == EXIT_STORAGE
+    assert assess("p", pipeline.run_id, stats).exit_status() == EXIT_STORAGE
     [path] = tmp_path.glob("spill-p-*.jsonl")
     # Later, with the database back, the spill file loads everything.
+    archive = open_archive(url)
     try:
         with archive.read_engine.connect() as conn:
             status = conn.execute(text("SELECT status FROM runs WHERE id = :i"),
-                                  {"i": run_id}).scalar()
+                                  {"i": pipeline.run_id}).scalar()
         assert status == "failed"
+        archive.ensure_portal("p", "测试")  # a portal spider's run would have declared it
         outcomes = spill.load(path, archive)
-        assert [o.status for o in outcomes] == ["new", "new"]
-        assert archive.count("articles") == 2 and archive.count("rejects") == 1
+        assert [o.status for o in outcomes] == ["new", "new", "new"]
+        assert archive.count("articles") == 3 and archive.count("rejects") == 1
     finally:
         archive.close()
 
