@@ -8,6 +8,8 @@ its spider at Scrapy's "spider" priority); `-s NAME=VALUE` on the command line.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from govcrawl.items import EXPORT_FIELDS
 
@@ -22,6 +24,28 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"GOVCRAWL_{name}", default)
 
 
+def _flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _typed(name: str, default: Any, convert: Callable[[str], Any]) -> Any:
+    """GOVCRAWL_<name> converted, or its text as given when it does not convert: the crawl
+    entry points then refuse it in one line (govcrawl/settings_check.py) instead of this
+    module failing on import with a traceback."""
+    text = os.environ.get(f"GOVCRAWL_{name}")
+    if text is None:
+        return default
+    try:
+        return convert(text)
+    except ValueError:
+        return text
+
+
 # Identify the crawler, with a browser-like prefix: some portals (ASP.NET URLScan) reject
 # anything else (portals.md §6).
 GOVCRAWL_CONTACT_URL = _env("CONTACT_URL", "https://github.com/govcrawl/govcrawl")
@@ -31,19 +55,19 @@ USER_AGENT = _env(
 )
 
 # Politeness towards government servers.
-ROBOTSTXT_OBEY = _env("ROBOTSTXT_OBEY", "true").lower() in ("1", "true", "yes")
-CONCURRENT_REQUESTS = int(_env("CONCURRENT_REQUESTS", "16"))
-CONCURRENT_REQUESTS_PER_DOMAIN = int(_env("CONCURRENT_REQUESTS_PER_DOMAIN", "2"))
-DOWNLOAD_DELAY = float(_env("DOWNLOAD_DELAY", "1.0"))
-AUTOTHROTTLE_ENABLED = _env("AUTOTHROTTLE", "true").lower() in ("1", "true", "yes")
+ROBOTSTXT_OBEY = _typed("ROBOTSTXT_OBEY", True, _flag)
+CONCURRENT_REQUESTS = _typed("CONCURRENT_REQUESTS", 16, int)
+CONCURRENT_REQUESTS_PER_DOMAIN = _typed("CONCURRENT_REQUESTS_PER_DOMAIN", 2, int)
+DOWNLOAD_DELAY = _typed("DOWNLOAD_DELAY", 1.0, float)
+AUTOTHROTTLE_ENABLED = _typed("AUTOTHROTTLE", True, _flag)
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # A page yields one item; Scrapy starts CONCURRENT_ITEMS tasks for every callback's output
 # (100 by default), which costs more than the whole extraction.
-CONCURRENT_ITEMS = int(_env("CONCURRENT_ITEMS", "8"))
-DOWNLOAD_TIMEOUT = int(_env("DOWNLOAD_TIMEOUT", "60"))
-DOWNLOAD_MAXSIZE = int(_env("DOWNLOAD_MAXSIZE", str(16 * 1024 * 1024)))
+CONCURRENT_ITEMS = _typed("CONCURRENT_ITEMS", 8, int)
+DOWNLOAD_TIMEOUT = _typed("DOWNLOAD_TIMEOUT", 60, int)
+DOWNLOAD_MAXSIZE = _typed("DOWNLOAD_MAXSIZE", 16 * 1024 * 1024, int)
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
@@ -51,11 +75,11 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # The archive.
 GOVCRAWL_DATABASE_URL = os.environ.get("GOVCRAWL_DATABASE_URL")  # None: output/govcrawl.db
 GOVCRAWL_OUTPUT_DIR = _env("OUTPUT_DIR", "output")
-GOVCRAWL_BATCH_SIZE = int(_env("BATCH_SIZE", "100"))
-GOVCRAWL_BATCH_SECONDS = float(_env("BATCH_SECONDS", "2.0"))
-GOVCRAWL_FETCH_MEDIA = _env("FETCH_MEDIA", "false").lower() in ("1", "true", "yes")
+GOVCRAWL_BATCH_SIZE = _typed("BATCH_SIZE", 100, int)
+GOVCRAWL_BATCH_SECONDS = _typed("BATCH_SECONDS", 2.0, float)
+GOVCRAWL_FETCH_MEDIA = _typed("FETCH_MEDIA", False, _flag)
 
-GOVCRAWL_MEDIA_MAXSIZE = int(_env("MEDIA_MAXSIZE", str(20 * 1024 * 1024)))
+GOVCRAWL_MEDIA_MAXSIZE = _typed("MEDIA_MAXSIZE", 20 * 1024 * 1024, int)
 FILES_STORE = _env("FILES_STORE", "output/media")
 ITEM_PIPELINES = {
     "govcrawl.pipelines.ExtractionPipeline": 100,

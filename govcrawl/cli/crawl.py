@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
+from collections.abc import Mapping
+from typing import Any
 
 from govcrawl.cli import UsageError
 
@@ -41,8 +45,34 @@ def select_portals(ids: list[str], every: bool) -> list:
         raise UsageError("name portal ids, or give --all (not both)")
     unknown = [p for p in ids if p not in registry.portals]
     if unknown:
-        raise UsageError(f"unknown portal(s): {', '.join(unknown)} (see `govcrawl portals`)")
+        close = difflib.get_close_matches(unknown[0], registry.portals, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageError(f"unknown portal(s): {', '.join(unknown)} ({hint}`govcrawl portals` "
+                         "or `scrapy list` shows the ids)")
     return list(registry.portals.values()) if every else [registry.portals[p] for p in ids]
+
+
+def preflight(settings: Mapping[str, Any], spider_args: Mapping[str, str]) -> None:
+    """Refuse bad spider arguments, settings or database before any run row, log file or
+    archive exists: a UsageError (one line, exit 2) instead of a traceback mid-crawl."""
+    from scrapy.settings import Settings
+
+    from govcrawl.settings_check import check_archive, check_settings
+    from govcrawl.spiders.portal import ArgumentError, parse_arguments
+
+    try:
+        parse_arguments(spider_args)
+    except ArgumentError as exc:
+        raise UsageError(str(exc)) from exc
+    merged = Settings()  # as run_portals builds them
+    merged.setmodule("govcrawl.settings", priority="project")
+    merged.setdict(dict(settings), priority="cmdline")
+    problems = check_settings(merged, os.environ)
+    if problems:
+        raise UsageError("; ".join(problems))
+    problem = check_archive(merged.get("GOVCRAWL_DATABASE_URL"))
+    if problem:
+        raise UsageError(problem)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,13 +80,9 @@ def run(args: argparse.Namespace) -> int:
 
     portals = select_portals(args.portals, args.all)
     spider_args = _pairs(args.spider_args, "-a")
-    from govcrawl.spiders.portal import ArgumentError, PortalSpider
-
-    try:  # validate the arguments before any crawl starts
-        type("Check", (PortalSpider,), {"name": "check", "portal": portals[0]})(**spider_args)
-    except (ArgumentError, TypeError) as exc:
-        raise UsageError(str(exc)) from exc
-    reports = run_portals(portals, _pairs(args.settings, "-s"), spider_args)
+    settings = _pairs(args.settings, "-s")
+    preflight(settings, spider_args)
+    reports = run_portals(portals, settings, spider_args)
     for report in reports:
         print("\n".join(report.lines()))
     return overall_status(reports)

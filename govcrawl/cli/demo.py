@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from govcrawl.cli.crawl import preflight
     from govcrawl.crawl import overall_status, run_portals
     from govcrawl.demo import simulator_declarations
     from govcrawl.simulator import FaultPlan, Simulator
@@ -41,10 +42,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.size < 1:
         raise UsageError("--size must be at least 1")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: expected 0 to 65535")
+    if args.publish < 0:
+        raise UsageError("--publish must not be negative")
     try:
         plan = FaultPlan.parse(args.faults, seed=0)
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}") from exc
+    settings = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING",
+                "GOVCRAWL_BACKOFF_MAX": 0.5, "GOVCRAWL_LOG_DIR": "output/logs"}
+    preflight(settings, {})  # the environment's settings and the archive, before the simulator
     simulator = Simulator(size=args.size, seed=0, faults=plan)
     if args.publish:
         simulator.publish(args.publish)
@@ -58,11 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"simulator: {base} ({args.size} articles per portal)")
         print(f"archive:   {resolve_url(None)}")
         Path("output/logs").mkdir(parents=True, exist_ok=True)
-        reports = run_portals(
-            simulator_declarations(simulator),
-            {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-             "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "LOG_LEVEL": "WARNING",
-             "GOVCRAWL_BACKOFF_MAX": 0.5, "GOVCRAWL_LOG_DIR": "output/logs"})
+        reports = run_portals(simulator_declarations(simulator), settings)
     finally:
         simulator.stop()
     print()

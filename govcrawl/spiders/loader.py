@@ -35,6 +35,7 @@ class PortalSpiderLoader(SpiderLoader):
     def _load_all_spiders(self) -> None:
         super()._load_all_spiders()
         registry = load_registry(self._portals_spec)
+        self.declaration_files = registry.files
         for error in registry.errors:
             logger.error("portal declaration skipped: %s", error)
         for portal in registry.portals.values():
@@ -43,3 +44,12 @@ class PortalSpiderLoader(SpiderLoader):
                              portal.id, portal.source)
                 continue
             self._spiders[portal.id] = spider_class_for(portal)
+
+
+def where_declared(loader: SpiderLoader) -> str:
+    """For an unknown spider: the declaration files that were read, and how to add one."""
+    files = getattr(loader, "declaration_files", None) or []
+    unset = "" if any(not f.startswith("govcrawl/portals/") for f in files) else \
+        " (GOVCRAWL_PORTALS names no file)"
+    return (f"declarations read: {', '.join(files) or 'none'}{unset}; declare a portal in a "
+            "TOML file named in GOVCRAWL_PORTALS (docs/adding-a-portal.md)")
