@@ -19,7 +19,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -29,7 +30,7 @@ from protego import Protego
 from govcrawl.extract import extract_page
 from govcrawl.extract.pagekind import classify_response
 from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
-from govcrawl.portals.registry import Portal
+from govcrawl.portals.registry import Evidence, Portal
 from govcrawl.text.decode import decode_body
 
 LIST_PAGES = 2  # the start channel, then the page its pagination points to
@@ -150,6 +151,19 @@ class ListCheck:
 
 
 @dataclass
+class ChannelCheck:
+    """One start channel (every one is checked): did it answer, list, and link articles?"""
+
+    url: str
+    reachable: bool = False
+    robots: str = "allowed"  # allowed | disallowed
+    list_pages: int = 0  # list pages read with article links
+    article_links: int = 0
+    patterns: list[str] = field(default_factory=list)  # declared, or discovered by shape
+    problem: str | None = None
+
+
+@dataclass
 class ArticleCheck:
     """One article page and the fields extraction found on it."""
 
@@ -163,6 +177,7 @@ class ArticleCheck:
     editor: str | None = None
     published_at: str | None = None
     published_from: str | None = None  # provenance: selector, byline, meta, text or url
+    body_chars: int = 0
 
 
 @dataclass
@@ -171,17 +186,44 @@ class PortalReport:
 
     portal: str
     name: str
+    dialect: str = "generic"
+    evidence: str | None = None  # "homepage 2022 low", as declared
     lists: list[ListCheck] = field(default_factory=list)
+    channels: list[ChannelCheck] = field(default_factory=list)
     articles: list[ArticleCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    advice: str = ""
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def patterns(self) -> list[str]:
+        return sorted({p for channel in self.channels for p in channel.patterns})
+
+    def good_articles(self) -> list[ArticleCheck]:
+        """Articles with a title, a body and a publish time not taken from the URL alone."""
+        return [a for a in self.articles if a.kind == "article" and a.title and a.body_chars
+                and a.published_at and a.published_from != "url"]
+
+    def row(self) -> dict[str, Any]:
+        """The one-row summary `portals check --all` prints."""
+        return {
+            "portal": self.portal, "ok": self.ok, "dialect": self.dialect,
+            "evidence": self.evidence,
+            "reachable": f"{sum(c.reachable for c in self.channels)}/{len(self.channels)}",
+            "robots": "disallowed" if any(c.robots == "disallowed" for c in self.channels)
+            else "allowed",
+            "list_pages": sum(c.list_pages for c in self.channels),
+            "article_links": sum(c.article_links for c in self.channels),
+            "articles_extracted": f"{len(self.good_articles())}/{len(self.articles)}",
+            "patterns": self.patterns, "advice": self.advice,
+        }
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        return {**asdict(self), "ok": self.ok, "row": self.row()}
 
     def lines(self) -> list[str]:
         """A human-readable report, a few lines per portal."""
@@ -210,8 +252,12 @@ class PortalReport:
                                f"{len(articles)}" for name in ("title", "published_at", "source",
                                                                "author", "editor"))
             out.append(f"  found: {counts}")
+        if self.dialect == "discover" and self.patterns:
+            out.append(f"  article pattern: {' | '.join(self.patterns)}")
         out += [f"  warning: {w}" for w in self.warnings]
         out += [f"  problem: {p}" for p in self.problems]
+        if self.advice:
+            out.append(f"  to do: {self.advice}")
         return out
 
 
@@ -228,14 +274,15 @@ def _list_problem(fetched: Fetched) -> str | None:
     return None
 
 
-def check_portal(portal: Portal, fetcher: Fetcher, articles: int = 3) -> PortalReport:
-    """Start channel → one more list page → the first `articles` article links."""
-    report = PortalReport(portal.id, portal.name)
-    dialect = dialect_for(portal)
-    legacy = portal.settings.get("tls") == "legacy"
-    start = portal.start_urls[0]
+def _check_channel(portal: Portal, dialect, fetcher: Fetcher, start: str, legacy: bool,
+                   report: PortalReport) -> list[ListingRow]:
+    """The channel's first list page and the one its pagination (or, on a discovered home
+    page, its first channel) points to; the article rows they gave."""
+    channel = ChannelCheck(start)
+    report.channels.append(channel)
     pending = dialect.first_requests(portal, start)[:1]
     rows: list[ListingRow] = []
+    mine = len(report.lists)
     for _ in range(LIST_PAGES):
         if not pending:
             break
@@ -243,6 +290,9 @@ def check_portal(portal: Portal, fetcher: Fetcher, articles: int = 3) -> PortalR
         fetched = _fetch_list(fetcher, request, legacy)
         check = ListCheck(request.url, fetched.status, problem=_list_problem(fetched))
         report.lists.append(check)
+        channel.reachable |= fetched.status != 0
+        if fetched.error and "robots.txt" in fetched.error:
+            channel.robots = "disallowed"
         if check.problem:
             break
         text = decode_body(fetched.body, fetched.headers).text
@@ -251,19 +301,103 @@ def check_portal(portal: Portal, fetcher: Fetcher, articles: int = 3) -> PortalR
         check.next_url = page.next[0].url if page.next else None
         if page.is_stub:
             check.problem = f"stub list page ({len(fetched.body)} bytes)"
+        channel.list_pages += bool(page.rows)
+        channel.patterns = sorted(set(channel.patterns) | set(page.patterns))
         known = {row.url for row in rows}
         rows += [row for row in page.rows if row.url not in known]
         pending = page.next[:1]
+    channel.article_links = len(rows)
+    if not channel.patterns and dialect.article_pattern(portal) is not None:
+        channel.patterns = [dialect.article_pattern(portal).pattern]
+    checks = report.lists[mine:]
     if not rows:
-        report.problems.append(f"no article links in the list pages of {start} (list selector, "
-                               "article_pattern or dialect no longer match?)")
-        return report
-    if len(report.lists) == LIST_PAGES and report.lists[-1].problem:
-        report.warnings.append(f"second list page failed: {report.lists[-1].problem}")
-    for row in rows[:articles]:
-        report.articles.append(_check_article(portal, fetcher, row.url, legacy))
-    _judge_articles(report)
+        channel.problem = checks[0].problem if checks and checks[0].problem else \
+            "list selector, article_pattern or dialect no longer match?"
+        report.problems.append(f"no article links in the list pages of {start} "
+                               f"({channel.problem})")
+    elif len(checks) == LIST_PAGES and checks[-1].problem:
+        report.warnings.append(f"second list page of {start} failed: {checks[-1].problem}")
+    return rows
+
+
+def check_portal(portal: Portal, fetcher: Fetcher, articles: int = 3) -> PortalReport:
+    """Every start channel → one more list page each → `articles` article links, taken in
+    turn from each channel so every channel with links has one checked when N allows."""
+    report = PortalReport(portal.id, portal.name, portal.dialect, portal.evidence_label())
+    dialect = dialect_for(portal)
+    legacy = portal.settings.get("tls") == "legacy"
+    per_channel = [_check_channel(portal, dialect, fetcher, start, legacy, report)
+                   for start in portal.start_urls]
+    chosen: list[str] = []
+    depth = 0
+    while len(chosen) < articles and any(len(rows) > depth for rows in per_channel):
+        for rows in per_channel:
+            if len(rows) > depth and len(chosen) < articles:
+                chosen.append(rows[depth].url)
+        depth += 1
+    for url in chosen:
+        report.articles.append(_check_article(portal, fetcher, url, legacy))
+    if chosen:
+        _judge_articles(report)
+    report.advice = advice(portal, report)
     return report
+
+
+def advice(portal: Portal, report: PortalReport) -> str:
+    """What to change in the declaration, in a line."""
+    kind = portal.evidence.kind if portal.evidence else None
+    if not any(c.reachable for c in report.channels):
+        return ("no start URL answered: the address may have moved since the evidence was "
+                "seen; find the portal's current home page and change start_urls")
+    if any(c.robots == "disallowed" for c in report.channels):
+        return "robots.txt disallows a start URL: choose another channel, or drop the portal"
+    dead = [c.url for c in report.channels if not c.article_links]
+    if dead:
+        where = dead[0] + (f" and {len(dead) - 1} more" if len(dead) > 1 else "")
+        if portal.dialect == "discover":
+            return (f"no repeated article-shaped links on {where}: put a channel (list) page "
+                    "in start_urls, or declare article_pattern")
+        return f"no article links on {where}: check article_pattern and selectors.list_links"
+    if report.problems:
+        missing = sorted({p.rsplit(": ", 1)[-1] for p in report.problems})
+        return ("articles: " + "; ".join(missing) + " — set selectors (title, body, "
+                "published_at) for this template")
+    if kind == "homepage" or (portal.dialect == "discover" and not portal.article_pattern):
+        return ("verified: write it back with --write FILE (evidence becomes \"pattern\", "
+                "article_pattern the discovered one)")
+    return "none"
+
+
+def summary_line(reports: list[PortalReport]) -> str:
+    """One line over every portal checked."""
+    ok = [r for r in reports if r.ok]
+    unreachable = sum(not any(c.reachable for c in r.channels) for r in reports)
+    no_links = sum(any(c.reachable for c in r.channels) and any(not c.article_links
+                                                                for c in r.channels)
+                   for r in reports)
+    homepage = sum(r.ok and (r.evidence or "").startswith("homepage") for r in reports)
+    return (f"{len(reports)} portals: {len(ok)} ok, {len(reports) - len(ok)} failed "
+            f"({unreachable} unreachable, {no_links} with a channel giving no article links); "
+            f"{homepage} homepage-evidence portals verified")
+
+
+def verified_declarations(portals: Iterable[Portal], reports: Iterable[PortalReport],
+                          today: date) -> list[Portal]:
+    """The portals a check verified, with evidence "pattern" from this check and, when
+    discovery found the articles, the discovered article_pattern."""
+    by_id = {r.portal: r for r in reports}
+    out = []
+    for portal in portals:
+        report = by_id.get(portal.id)
+        if report is None or not report.ok or not report.good_articles():
+            continue
+        pattern = portal.article_pattern
+        if pattern is None and report.patterns:
+            pattern = "^https?://[^/]+(?:" + "|".join(report.patterns) + ")"
+        out.append(replace(portal, article_pattern=pattern, evidence=Evidence(
+            "pattern", today.year, f"govcrawl portals check on {today.isoformat()}",
+            report.good_articles()[0].url, "high")))
+    return out
 
 
 def _check_article(portal: Portal, fetcher: Fetcher, url: str, legacy: bool) -> ArticleCheck:
@@ -274,7 +408,7 @@ def _check_article(portal: Portal, fetcher: Fetcher, url: str, legacy: bool) -> 
                         headers=fetched.headers, selectors=portal.selectors)
     return ArticleCheck(url, fetched.status, page.kind, page.reason, page.title, page.source,
                         page.author, page.editor, page.published_at,
-                        page.provenance.get("published_at"))
+                        page.provenance.get("published_at"), len(page.body_text or ""))
 
 
 def _judge_articles(report: PortalReport) -> None:
@@ -287,6 +421,8 @@ def _judge_articles(report: PortalReport) -> None:
     for art in pages:
         if not art.title:
             report.problems.append(f"{art.url}: no title")
+        if not art.body_chars:
+            report.problems.append(f"{art.url}: no body")
         if not art.published_at:
             report.problems.append(f"{art.url}: no publish time")
         elif art.published_from == "url":
@@ -375,7 +511,8 @@ def observe_fixture(portal: Portal, page: Path, workdir: Path) -> dict[str, Any]
         item = items[0]
         return {name: getattr(item, name) for name in ("kind", *ARTICLE_FIELDS, "body_text")}
     finally:
-        spider.archive.close()
+        if spider.archive is not None:  # set only when a crawl's pipeline opens it
+            spider.archive.close()
 
 
 def compare_expected(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:

@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            "its spider extracts (list or article, told by article_pattern)")
     save.add_argument("--name", metavar="STEM", help="file stem (default: from the URL)")
     save.add_argument("--force", action="store_true", help="overwrite an existing fixture")
-    save.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    save.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                      help="give up on a request after this long (default 30)")
     save.set_defaults(func=run_save)
 
     skeleton = subparsers.add_parser(
@@ -51,9 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "to its spider and compares with each sidecar's `expected`.")
     skeleton.add_argument("portal", metavar="ID")
     skeleton.add_argument("--fixtures", metavar="DIR",
-                          help="fixture folder (default tests/fixtures/portals/ID)")
+                          help="fixture folder (default: fixtures/ID beside your declaration "
+                               "file; tests/fixtures/portals/ID for a shipped one)")
     skeleton.add_argument("--out", metavar="FILE",
-                          help="test file (default tests/portals/test_ID_pages.py)")
+                          help="test file (default: tests/test_ID_pages.py beside your "
+                               "declaration file; tests/portals/ for a shipped one)")
     skeleton.add_argument("--force", action="store_true", help="overwrite an existing file")
     skeleton.set_defaults(func=run_skeleton)
 
@@ -182,10 +185,21 @@ def skeleton_source(portal_id: str, fixtures: Path, test_file: Path) -> str:
     return SKELETON.format(portal_id=portal_id, fixtures_expr=expr)
 
 
+def default_locations(portal) -> tuple[Path, Path]:
+    """Fixture folder and test file: beside the user's declaration file when it lives outside
+    the package, so a user's tests never land in a govcrawl checkout by default."""
+    if portal.source.startswith("govcrawl/portals/"):
+        return (Path(f"tests/fixtures/portals/{portal.id}"),
+                Path(f"tests/portals/test_{portal.id}_pages.py"))
+    home = Path(portal.source).expanduser().resolve().parent
+    return home / "fixtures" / portal.id, home / "tests" / f"test_{portal.id}_pages.py"
+
+
 def run_skeleton(args: argparse.Namespace) -> int:
     portal = _portal(args.portal)
-    fixtures = Path(args.fixtures or f"tests/fixtures/portals/{portal.id}")
-    test_file = Path(args.out or f"tests/portals/test_{portal.id}_pages.py")
+    fixtures_default, test_default = default_locations(portal)
+    fixtures = Path(args.fixtures or fixtures_default)
+    test_file = Path(args.out or test_default)
     if test_file.exists() and not args.force:
         raise UsageError(f"{test_file} exists (give --force to overwrite)")
     if not fixtures.is_dir():

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from govcrawl.portals import discovery
 from govcrawl.portals.registry import Portal
 
 STUB_BYTES = 600  # TRS pages past the end are 300–400 byte stubs (portals.md §1a)
@@ -68,6 +69,7 @@ class ListPage:
     next: list[ListRequest]
     total_pages: int | None = None
     is_stub: bool = False
+    patterns: list[str] = field(default_factory=list)  # discover: the article shapes used
 
 
 def _row_date(text: str) -> str | None:
@@ -282,9 +284,79 @@ class HanwebDialect(Dialect):
         return ListPage(rows, next_requests, total_pages, is_stub=not rows)
 
 
+class DiscoverDialect(Dialect):
+    """A portal known only by its home page (docs/portals.md §7): the home page's article
+    shapes and channels are discovered (govcrawl/portals/discovery.py), then each channel is
+    paged by its 下一页 or numbered links, or TRS createPageHTML. A declared article_pattern
+    replaces the learned shapes. Context carried from page to page: `home`, `depth` (0 the
+    home page, 1 a channel, 2 a sub-channel), `shapes`, `first` (the channel's first page).
+    """
+
+    name = "discover"
+    MAX_DEPTH = 2
+
+    def parse_list(self, portal, request, text, body_size):
+        selector = Selector(text=text or "<html></html>")
+        context = request.context
+        home = context.get("home", request.url)
+        depth = context.get("depth", 0)
+        anchors, dates = [], {}
+        for anchor in selector.css("a[href]"):
+            href = anchor.attrib.get("href", "")
+            label = anchor.attrib.get("title") or " ".join(anchor.css("::text").getall())
+            anchors.append((href, label))
+            container = anchor.xpath("ancestor::li[1]") or anchor.xpath("..")
+            dates[urljoin(request.url, href.strip()).split("#")[0]] = _row_date(
+                " ".join(container.css("::text").getall()))
+        links = [link for link in discovery.absolute_links(request.url, anchors)
+                 if discovery.in_scope(link.url, home)]
+        declared = self.article_pattern(portal)
+        shapes = sorted(set(context.get("shapes", ())) | set(
+            [] if declared else discovery.learn_shapes(links)))
+
+        def is_article(url: str) -> bool:
+            if not discovery.in_scope(url, home):
+                return False
+            return bool(declared.search(url)) if declared else discovery.matches(url, shapes)
+
+        rows = [ListingRow(link.url, link.text or None, dates.get(link.url))
+                for link in discovery.article_links(links, is_article)]
+        carried = {"home": home, "shapes": shapes}
+        following: list[ListRequest] = []
+        total = None
+        if depth >= 1 and rows:
+            first = context.get("first", request.url)
+            total, url = self._next_url(request, text, links, is_article, first, home)
+            if url:
+                following.append(ListRequest(url, request.channel, request.page + 1,
+                                             context={**carried, "depth": depth,
+                                                      "first": first}))
+        if depth < self.MAX_DEPTH and request.page == 0 and (rows or depth == 0):
+            for url in discovery.channel_links(request.url, links, is_article, home):
+                following.append(ListRequest(url, request.channel, 0,
+                                             context={**carried, "depth": depth + 1}))
+        patterns = [declared.pattern] if declared else shapes
+        if not rows and not following:
+            return ListPage([], [], total, body_size < STUB_BYTES, patterns)
+        return ListPage(rows, following, total, patterns=patterns)
+
+    @staticmethod
+    def _next_url(request: ListRequest, text: str, links, is_article, first: str,
+                  home: str) -> tuple[int | None, str | None]:
+        match = _CREATE_PAGE_RE.search(text)
+        if match:  # TRS: index_1 … index_{N-1}, the count only in the script
+            total = int(match.group(1))
+            following = request.page + 1
+            if following >= total:
+                return total, None
+            name, ext = TrsDialect._page_name(first, match)
+            return total, f"{first.rsplit('/', 1)[0]}/{name}_{following}.{ext}"
+        return None, discovery.next_page(request.url, links, is_article, request.page, home)
+
+
 DIALECT_CLASSES: dict[str, type[Dialect]] = {
     cls.name: cls for cls in (Dialect, TrsDialect, ChinapeaceDialect, FounderDialect,
-                              ChinacourtDialect, HanwebDialect)
+                              ChinacourtDialect, HanwebDialect, DiscoverDialect)
 }
 
 

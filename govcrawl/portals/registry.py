@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DIALECTS = ("trs", "hanweb", "chinapeace", "founder", "chinacourt", "generic")
+DIALECTS = ("trs", "hanweb", "chinapeace", "founder", "chinacourt", "generic", "discover")
 LEVELS = ("national", "provincial", "city", "county", "other")
 SELECTOR_KEYS = frozenset({
     "title", "body", "byline", "source", "author", "editor", "published_at", "list_links",
@@ -27,6 +27,9 @@ SELECTOR_KEYS = frozenset({
 SETTING_KEYS = frozenset({
     "download_delay", "concurrency", "tls", "user_agent", "autothrottle", "robots",
 })
+EVIDENCE_KINDS = ("pattern", "homepage")
+CONFIDENCE_LEVELS = ("high", "medium", "low")
+EVIDENCE_KEYS = frozenset({"kind", "year", "source", "url", "confidence"})
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
@@ -38,6 +41,22 @@ class PortalError(ValueError):
         where = source + (f": portal {portal!r}" if portal else "")
         where += f": field {field_name!r}" if field_name else ""
         super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How a declaration's address and article pattern are known, so users can weigh it.
+
+    kind "pattern": an article URL on the host was seen, so the pattern is documented;
+    "homepage": only the home page is known and articles are found by discovery. `year` is
+    when the evidence was written, `source` where it was seen, `url` the URL seen.
+    """
+
+    kind: str
+    year: int
+    source: str
+    url: str | None = None
+    confidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,10 +74,16 @@ class Portal:
     selectors: Mapping[str, str] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     dialect_options: Mapping[str, Any] = field(default_factory=dict)
+    evidence: Evidence | None = None
     source: str = "<memory>"
 
     def article_regex(self) -> re.Pattern[str] | None:
         return re.compile(self.article_pattern) if self.article_pattern else None
+
+    def evidence_label(self) -> str | None:
+        """"homepage 2022 low": how the address is known, in a word, a year and a level."""
+        e = self.evidence
+        return " ".join(str(v) for v in (e.kind, e.year, e.confidence) if v) if e else None
 
 
 def _require(entry: Mapping[str, Any], key: str, kind: type, source: str, pid: str | None):
@@ -70,13 +95,52 @@ def _require(entry: Mapping[str, Any], key: str, kind: type, source: str, pid: s
     return value
 
 
-def portal_from_mapping(entry: Mapping[str, Any], source: str = "<memory>") -> Portal:
-    """Validate one declaration; raises PortalError naming the field at fault."""
+def _evidence(value: Any, source: str, pid: str) -> Evidence:
+    if not isinstance(value, Mapping):
+        raise PortalError(source, pid, "evidence", "must be a table: kind, year, source")
+    for key in value:
+        if key not in EVIDENCE_KEYS:
+            raise PortalError(source, pid, f"evidence.{key}",
+                              f"unknown field (known: {', '.join(sorted(EVIDENCE_KEYS))})")
+    for key in ("kind", "year", "source"):
+        if key not in value:
+            raise PortalError(source, pid, f"evidence.{key}", "is required")
+    kind, year, where = value["kind"], value["year"], value["source"]
+    if kind not in EVIDENCE_KINDS:
+        raise PortalError(source, pid, "evidence.kind", f"{kind!r} is not one of {EVIDENCE_KINDS}")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise PortalError(source, pid, "evidence.year", f"must be a year, got {year!r}")
+    if not isinstance(where, str) or not where.strip():
+        raise PortalError(source, pid, "evidence.source", "must say where the evidence is from")
+    url = value.get("url")
+    if url is not None and (not isinstance(url, str)
+                            or urlsplit(url).scheme not in ("http", "https")):
+        raise PortalError(source, pid, "evidence.url", f"{url!r} is not an http(s) URL")
+    confidence = value.get("confidence")
+    if confidence is not None and confidence not in CONFIDENCE_LEVELS:
+        raise PortalError(source, pid, "evidence.confidence",
+                          f"{confidence!r} is not one of {CONFIDENCE_LEVELS}")
+    return Evidence(kind, year, where, url, confidence)
+
+
+def _host_only(domain: str) -> str:
+    """`127.0.0.1:8000` → `127.0.0.1`: Scrapy's offsite filter ignores a domain with a port,
+    which silently drops every request, so the port is taken off here."""
+    return urlsplit("//" + domain).hostname or domain
+
+
+def portal_from_mapping(entry: Mapping[str, Any], source: str = "<memory>",
+                        require_evidence: bool = False) -> Portal:
+    """Validate one declaration; raises PortalError naming the field at fault.
+
+    `evidence` is required of the package's own declarations (`require_evidence`) and
+    checked whenever given.
+    """
     if not isinstance(entry, Mapping):
         raise PortalError(source, None, None, "a portal entry must be a table")
     pid = entry.get("id") if isinstance(entry.get("id"), str) else None
     known = {"id", "name", "dialect", "start_urls", "allowed_domains", "level", "province",
-             "article_pattern", "selectors", "settings", "dialect_options"}
+             "article_pattern", "selectors", "settings", "dialect_options", "evidence"}
     for key in entry:
         if key not in known:
             raise PortalError(source, pid, key,
@@ -99,6 +163,11 @@ def portal_from_mapping(entry: Mapping[str, Any], source: str = "<memory>") -> P
     domains = entry.get("allowed_domains") or sorted({urlsplit(u).hostname for u in start_urls})
     if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
         raise PortalError(source, pid, "allowed_domains", "must be a list of host names")
+    for domain in domains:
+        if "/" in domain or not _host_only(domain):
+            raise PortalError(source, pid, "allowed_domains",
+                              f"{domain!r} is not a host name (no scheme or path)")
+    domains = list(dict.fromkeys(_host_only(d) for d in domains))
     level = entry.get("level", "other")
     if level not in LEVELS:
         raise PortalError(source, pid, "level", f"{level!r} is not one of {LEVELS}")
@@ -133,11 +202,17 @@ def portal_from_mapping(entry: Mapping[str, Any], source: str = "<memory>") -> P
     options = entry.get("dialect_options", {})
     if not isinstance(options, Mapping):
         raise PortalError(source, pid, "dialect_options", "must be a table")
+    evidence = None
+    if "evidence" in entry:
+        evidence = _evidence(entry["evidence"], source, pid)
+    elif require_evidence:
+        raise PortalError(source, pid, "evidence", "is required: kind = \"pattern\" | "
+                          "\"homepage\", year, source (where the address was seen)")
     return Portal(
         id=pid, name=name, dialect=dialect, start_urls=tuple(start_urls),
         allowed_domains=tuple(domains), level=level, province=province,
         article_pattern=pattern, selectors=dict(selectors), settings=dict(settings),
-        dialect_options=dict(options), source=source,
+        dialect_options=dict(options), evidence=evidence, source=source,
     )
 
 
@@ -164,7 +239,8 @@ def _check_setting(key: str, value: Any, source: str, pid: str) -> None:
         raise PortalError(source, pid, f"settings.{key}", f"invalid value {value!r}")
 
 
-def parse_toml(text: str, source: str) -> tuple[list[Portal], list[PortalError]]:
+def parse_toml(text: str, source: str,
+               require_evidence: bool = False) -> tuple[list[Portal], list[PortalError]]:
     """Every valid portal of one TOML document, and an error for each invalid one."""
     try:
         document = tomllib.loads(text)
@@ -176,7 +252,7 @@ def parse_toml(text: str, source: str) -> tuple[list[Portal], list[PortalError]]
     portals, errors = [], []
     for entry in entries:
         try:
-            portals.append(portal_from_mapping(entry, source))
+            portals.append(portal_from_mapping(entry, source, require_evidence))
         except PortalError as exc:
             errors.append(exc)
     return portals, errors
@@ -197,8 +273,18 @@ class Registry:
 
     portals: dict[str, Portal] = field(default_factory=dict)
     errors: list[PortalError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # every declaration file read, in order
+    replaced: dict[str, str] = field(default_factory=dict)  # id → shipped source it replaced
 
-    def add(self, portal: Portal) -> None:
+    def add(self, portal: Portal, replace_shipped: bool = False) -> None:
+        """Add a declaration; a second one of an id is an error, except that a user's file may
+        replace a shipped declaration (`replace_shipped`: how `portals check --write` output,
+        a verified declaration, takes effect)."""
+        held = self.portals.get(portal.id)
+        if held is not None and replace_shipped and held.source.startswith("govcrawl/portals/"):
+            self.replaced[portal.id] = held.source
+            self.portals[portal.id] = portal
+            return
         if portal.id in self.portals:
             self.errors.append(PortalError(
                 portal.source, portal.id, "id",
@@ -220,12 +306,15 @@ def load_registry(user_spec: str | None = None, include_shipped: bool = True) ->
         for item in sorted(resources.files("govcrawl.portals").iterdir(), key=lambda p: p.name):
             if item.name.endswith(".toml"):
                 source = f"govcrawl/portals/{item.name}"
-                portals, errors = parse_toml(item.read_text("utf-8"), source)
+                registry.files.append(source)
+                portals, errors = parse_toml(item.read_text("utf-8"), source,
+                                             require_evidence=True)
                 for portal in portals:
                     registry.add(portal)
                 registry.errors.extend(errors)
     spec = user_spec if user_spec is not None else os.environ.get("GOVCRAWL_PORTALS", "")
     for path in _user_files(spec):
+        registry.files.append(str(path))
         try:
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -233,7 +322,7 @@ def load_registry(user_spec: str | None = None, include_shipped: bool = True) ->
             continue
         portals, errors = parse_toml(text, str(path))
         for portal in portals:
-            registry.add(portal)
+            registry.add(portal, replace_shipped=True)
         registry.errors.extend(errors)
     return registry
 
@@ -263,8 +352,12 @@ def to_toml(portals: Iterable[Portal]) -> str:
                 value = list(value)
             if value is not None:
                 out.append(f"{key} = {_toml_value(value)}")
-        for table in ("selectors", "settings", "dialect_options"):
-            values = getattr(portal, table)
+        tables = {"selectors": portal.selectors, "settings": portal.settings,
+                  "dialect_options": portal.dialect_options}
+        if portal.evidence is not None:
+            tables["evidence"] = {k: v for k, v in vars(portal.evidence).items()
+                                  if v is not None}
+        for table, values in tables.items():
             if values:
                 out.append(f"[portal.{table}]")
                 out.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())

@@ -44,6 +44,7 @@ class PortalSpec:
     gov_meta: bool = False
     gbk_only_names: bool = False
     list_path: str = ""  # generic dialect: list page path template with {n}
+    shape: str = ""  # discovery portals: the URL shape (DISCOVERY_SHAPES), else ""
 
 
 PORTALS: tuple[PortalSpec, ...] = (
@@ -64,6 +65,32 @@ PORTALS: tuple[PortalSpec, ...] = (
                encodings=(("utf-8", 7), ("gbk", 3)), list_path="/a/list_{n}.html"),
 )
 PORTAL_BY_ID = {p.id: p for p in PORTALS}
+
+# Portals known only by their home page (docs/portals.md §7): URL shapes from real provincial
+# portals that no dialect knows, each behind a home page with navigation, footer and friend
+# links, reached by homepage discovery. Kept out of PORTALS, so adding them changes none of
+# the original portals' pages, syndication or ground truth. Articles are never copies.
+DISCOVERY_COLUMNS = 3  # article `index` belongs to column index % 3
+DISCOVERY_PORTALS: tuple[PortalSpec, ...] = (
+    PortalSpec("lingnan", "岭南政法网", "generic", page_size=10, id_base=189000, shape="post"),
+    PortalSpec("qiongzhou", "琼州政法网", "generic", page_size=10, id_base=65000, shape="show"),
+    PortalSpec("changbai", "长白长安网", "generic", page_size=10, id_base=1000, shape="guid"),
+    PortalSpec("minjiang", "闽江长安网", "generic", page_size=10, id_base=766000,
+               shape="jeesite"),
+    PortalSpec("longcheng", "龙城长安网", "generic", page_size=10, id_base=21600,
+               shape="code"),
+)
+DISCOVERY_BY_ID = {p.id: p for p in DISCOVERY_PORTALS}
+ANY_PORTAL_BY_ID = {**PORTAL_BY_ID, **DISCOVERY_BY_ID}
+# Per shape: column slugs, then (display names).
+DISCOVERY_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "post": (("gzdt", "yasf", "jjzfgz"), ("工作动态", "以案说法", "基层政法")),
+    "show": (("shixiandongtai", "yianshuofa", "zhengfayaowen"),
+             ("市县动态", "以案说法", "政法要闻")),
+    "guid": (("qwfb", "zfyw", "jcdt"), ("权威发布", "政法要闻", "基层动态")),
+    "jeesite": (("225", "226", "227"), ("政法动态", "平安建设", "法治宣传")),
+    "code": (("FCQNQHAO", "KDJWLSPE", "MNBVCXZQ"), ("政法要闻", "平安创建", "队伍建设")),
+}
 FARM_SOURCES = ("changan", "spp", "jszf", "fzw", "court", "county")
 SYNDICATION_SHARE = 0.08  # share of a portal's articles that are copies of another portal's
 
@@ -356,8 +383,43 @@ def _url_date(portal: PortalSpec, index: int, seed: int, published: datetime) ->
     return published
 
 
+def discovery_article_path(seed: int, portal: PortalSpec, index: int) -> str:
+    """Article path of a discovery portal, in its shape (docs/portals.md §7)."""
+    aid = portal.id_base + index * portal.id_step
+    pub = article_time(portal.id, index, seed)
+    col = DISCOVERY_SHAPES[portal.shape][0][index % DISCOVERY_COLUMNS]
+    p = f"/{portal.id}"
+    if portal.shape == "post":
+        return f"{p}/{col}/content/post_{aid}.html"
+    if portal.shape == "show":
+        return f"{p}/news/{col}/show-{aid}.html"
+    if portal.shape == "guid":
+        guid = hashlib.blake2b(f"{portal.id}:{aid}".encode(), digest_size=16).hexdigest()
+        return f"{p}/jlscaw/{col}/{pub:%Y%m}/{guid}.shtml"
+    if portal.shape == "jeesite":
+        return f"{p}/caw/f/10/view-{col}-{aid}.html"
+    return f"{p}/html/lczf/{pub:%Y}/{col}_{pub:%m%d}/{aid}.html"
+
+
+def discovery_channel_path(portal: PortalSpec, column: int, page: int) -> str:
+    """List page `page` (0-based) of a discovery portal's column."""
+    col = DISCOVERY_SHAPES[portal.shape][0][column]
+    p = f"/{portal.id}"
+    if portal.shape == "post":
+        return f"{p}/{col}/" + (f"index_{page + 1}.html" if page else "")
+    if portal.shape == "show":
+        return f"{p}/news/{col}/" + (f"{page + 1}.html" if page else "")
+    if portal.shape == "guid":
+        return f"{p}/jlscaw/{col}/index" + (f"_{page}" if page else "") + ".shtml"
+    if portal.shape == "jeesite":
+        return f"{p}/caw/f/list-{col}.html" + (f"?pageNo={page + 1}" if page else "")
+    return f"{p}/html/lczf/{col}/index" + (f"_{page + 1}" if page else "") + ".html"
+
+
 def article_path(seed: int, portal: PortalSpec, index: int) -> str:
     """Canonical URL path (with portal prefix) of article `index`."""
+    if portal.shape:
+        return discovery_article_path(seed, portal, index)
     if portal.dialect == "farm":
         src = PORTAL_BY_ID[FARM_SOURCES[index % len(FARM_SOURCES)]]
         return f"/{portal.id}" + article_path(seed, src, index)[len(src.id) + 1:]
@@ -418,9 +480,12 @@ def format_date(dt: datetime, fmt: str) -> tuple[str, str]:
 
 
 def is_copy(seed: int, portal_id: str, index: int) -> bool:
-    """Whether (portal, index) republishes another portal's story (farm: always)."""
+    """Whether (portal, index) republishes another portal's story (farm: always; discovery
+    portals: never)."""
     if portal_id == "farm":
         return True
+    if portal_id in DISCOVERY_BY_ID:
+        return False
     return unit_hash(seed, "syndicate", portal_id, index) < SYNDICATION_SHARE
 
 
@@ -486,9 +551,9 @@ class Corpus:
     def parse_id(self, article_id: str) -> tuple[PortalSpec, int]:
         """Validate '<portal>:<index>' against the current corpus."""
         pid, _, num = article_id.partition(":")
-        if pid not in PORTAL_BY_ID or not num.isdigit() or int(num) >= self.count:
+        if pid not in ANY_PORTAL_BY_ID or not num.isdigit() or int(num) >= self.count:
             raise KeyError(f"unknown article id: {article_id!r}")
-        return PORTAL_BY_ID[pid], int(num)
+        return ANY_PORTAL_BY_ID[pid], int(num)
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -520,7 +585,7 @@ class Corpus:
         cached = self._view_cache.get(key)
         if cached is not None:
             return cached
-        view = self._build_view(PORTAL_BY_ID[portal_id], index, version)
+        view = self._build_view(ANY_PORTAL_BY_ID[portal_id], index, version)
         with self._lock:
             if len(self._view_cache) > 4096:
                 self._view_cache.clear()
@@ -530,7 +595,7 @@ class Corpus:
     def _build_view(self, portal: PortalSpec, index: int, version: int) -> ArticleView:
         seed = self.seed
         origin = origin_of(seed, portal.id, index)
-        origin_portal = PORTAL_BY_ID[origin[0]]
+        origin_portal = ANY_PORTAL_BY_ID[origin[0]]
         base = make_content(seed, origin_portal, origin[1])
         rng = rng_for(seed, "display", portal.id, index)
         if portal.dialect == "farm":
@@ -630,6 +695,8 @@ class Corpus:
     def start_paths(self, portal: PortalSpec) -> list[str]:
         """Where a crawler starts on each portal (path with prefix)."""
         p = f"/{portal.id}"
+        if portal.shape:
+            return [f"{p}/"]
         return {
             "trs": [f"{p}/zdgz/index.shtml"],
             "chinapeace": [f"{p}/chinapeace/c100007/index.shtml"],

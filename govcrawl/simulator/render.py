@@ -21,12 +21,15 @@ from pypinyin import Style, pinyin
 
 from govcrawl.simulator.corpus import (
     COURT_LIST_ID,
+    DISCOVERY_COLUMNS,
+    DISCOVERY_SHAPES,
     FOUNDER_NODE,
     HANWEB,
     ArticleView,
     Corpus,
     PortalSpec,
     convert,
+    discovery_channel_path,
     rng_for,
 )
 
@@ -685,6 +688,105 @@ def render_generic_list(corpus: Corpus, portal: PortalSpec, page: int) -> Page |
         html = convert(html, "s2tw")
     body, ctype = encode_html(html, profile)
     return Page(200, [("Content-Type", ctype)], body)
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery portals: a home page and column lists in chrome (docs/portals.md §7)
+
+# Same-site pages that are neither lists nor articles: a footer of numbered pages with short
+# labels (a shape that repeats, so only the link text tells it from articles), and the rest.
+DISCOVERY_STATIC = {"/footer/1001.html": "网站声明", "/footer/1002.html": "联系我们",
+                    "/footer/1003.html": "网站地图", "/about.html": "关于我们",
+                    "/zt/2024/zt_101.html": "扫黑除恶常态化专题", "/zt/2024/zt_102.html":
+                    "平安建设宣传月专题"}
+FRIEND_LINKS = (("中国长安网", "http://www.chinapeace.gov.cn/"),
+                ("最高人民检察院", "https://www.spp.gov.cn/"),
+                ("京ICP备05070602号", "https://beian.miit.gov.cn/"))
+
+
+def column_indices(corpus: Corpus, portal: PortalSpec, column: int) -> list[int]:
+    """Live articles of one discovery column, newest first."""
+    return [i for i in corpus.live_indices(portal.id) if i % DISCOVERY_COLUMNS == column]
+
+
+def _discovery_chrome(portal: PortalSpec, main: str) -> Page:
+    p = f"/{portal.id}"
+    names = DISCOVERY_SHAPES[portal.shape][1]
+    nav = [f'<a href="{p}/">首页</a>'] + [
+        f'<a href="{discovery_channel_path(portal, c, 0)}">{names[c]}</a>'
+        for c in range(DISCOVERY_COLUMNS)] + [
+        f'<a href="{p}/about.html">关于我们</a>', f'<a href="{p}/mailbox/index.html">领导信箱</a>',
+        '<a href="javascript:void(0)" onclick="addFavorite()">加入收藏</a>']
+    friends = [f'<a href="{u}" target="_blank">{escape(t)}</a>' for t, u in FRIEND_LINKS]
+    friends.append('<a href="/spp/zdgz/index.shtml">最高人民检察院要闻</a>')  # off this site
+    footer = [f'<a href="{p}{path}">{t}</a>' for path, t in DISCOVERY_STATIC.items()
+              if path.startswith("/footer/")]
+    html = (f'<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>{portal.name}'
+            f'</title>\n</head>\n<body>\n<div class="top">欢迎访问{portal.name}</div>\n'
+            f'<div class="nav">{" | ".join(nav)}</div>\n{main}\n'
+            f'<div class="friend">友情链接：{" ".join(friends)}</div>\n'
+            f'<div class="footer">{" | ".join(footer)}<p>{portal.name} 版权所有</p></div>\n'
+            "</body>\n</html>\n")
+    return _html_page(html)
+
+
+def _discovery_rows(corpus: Corpus, portal: PortalSpec, indices: list[int]) -> str:
+    return "\n".join(
+        f'<li><a href="{v.path}" target="_blank">{escape(v.content.title)}</a>'
+        f'<span class="date">{v.published:%Y-%m-%d}</span></li>'
+        for v in (corpus.view(portal.id, i) for i in indices))
+
+
+def render_discovery_home(corpus: Corpus, portal: PortalSpec) -> Page:
+    """The home page: headlines, five per column with a 更多 link, two 专题 links."""
+    p = f"/{portal.id}"
+    names = DISCOVERY_SHAPES[portal.shape][1]
+    latest = _discovery_rows(corpus, portal, corpus.live_indices(portal.id)[:6])
+    blocks = [f'<div class="headline"><ul>{latest}</ul></div>']
+    for c in range(DISCOVERY_COLUMNS):
+        blocks.append(
+            f'<div class="block"><h3>{names[c]}<a class="more" '
+            f'href="{discovery_channel_path(portal, c, 0)}">更多&gt;&gt;</a></h3>'
+            f"<ul>{_discovery_rows(corpus, portal, column_indices(corpus, portal, c)[:5])}</ul>"
+            "</div>")
+    topics = [f'<a href="{p}{path}">{t}</a>' for path, t in DISCOVERY_STATIC.items()
+              if path.startswith("/zt/")]
+    blocks.append(f'<div class="zt">{" ".join(topics)}</div>')
+    return _discovery_chrome(portal, "\n".join(blocks))
+
+
+def render_discovery_list(corpus: Corpus, portal: PortalSpec, column: int,
+                          page: int) -> Page | None:
+    """List page `page` (0-based) of a column; its pager in the portal's own style."""
+    indices = column_indices(corpus, portal, column)
+    n = max(1, math.ceil(len(indices) / portal.page_size))
+    if page >= n:
+        return None
+    rows = indices[page * portal.page_size:(page + 1) * portal.page_size]
+    names = DISCOVERY_SHAPES[portal.shape][1]
+    pager = []
+    if portal.shape == "guid":  # TRS-style: the pager is drawn by script only
+        pager.append(f'<script>createPageHTML({n}, {page}, "index", "shtml");</script>')
+    elif portal.shape == "show":  # numbered links only
+        pager += [f'<a href="{discovery_channel_path(portal, column, k)}">{k + 1}</a>'
+                  if k != page else f"<b>{k + 1}</b>" for k in range(n)]
+        pager.append(f'<a href="{discovery_channel_path(portal, column, n - 1)}">尾页</a>')
+    elif page + 1 < n:
+        label = {"code": "下页", "jeesite": "下一页 &gt;"}.get(portal.shape, "下一页")
+        if page:
+            pager.append(f'<a href="{discovery_channel_path(portal, column, page - 1)}">上一页</a>')
+        pager.append(f'<a href="{discovery_channel_path(portal, column, page + 1)}">{label}</a>')
+    hot = _discovery_rows(corpus, portal, corpus.live_indices(portal.id)[:5])
+    main = (f'<div class="crumb"><a href="/{portal.id}/">首页</a> &gt; {names[column]}</div>\n'
+            f'<ul class="list">\n{_discovery_rows(corpus, portal, rows)}\n</ul>\n'
+            f'<div class="pages">{" ".join(pager)}</div>\n'
+            f'<div class="side"><h4>热点排行</h4><ul>{hot}</ul></div>')
+    return _discovery_chrome(portal, main)
+
+
+def render_static(portal: PortalSpec, title: str) -> Page:
+    """A same-site page that is neither list nor article (about, footer, 专题, mailbox)."""
+    return _discovery_chrome(portal, f"<h2>{escape(title)}</h2><p>{portal.name}</p>")
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_articles_get_group_search(devset_env):
             list(arc.articles(since="May 2022"))
         with pytest.raises(TypeError):
             list(arc.articles(colour="red"))
-        assert len(arc.portals()) == 8
+        assert len(arc.portals()) == 9  # www.sc.jcy.gov.cn: the jcy_provincial family
 
 
 def test_dataframe_without_pandas_says_what_to_install(devset_env, monkeypatch):
