@@ -2,8 +2,8 @@
 
     import govcrawl.api as gc
     arc = gc.open()                      # $GOVCRAWL_DATABASE_URL or output/govcrawl.db
-    for a in arc.articles(portal="spp", since="2024-01-01", search="扫黑除恶", limit=None):
-        print(a["published_at"], a["title"])
+    for a in arc.articles(portal="spp", since="2024-01-01", search="扫黑除恶"):
+        print(a["published_at"], a["title"], a["authors"])
 
 Filters are those of `govcrawl query` (see `govcrawl.store.read.Filters`); dates may be given
 as `datetime.date` or "YYYY-MM-DD".
@@ -20,6 +20,17 @@ from govcrawl.store import read as _read
 from govcrawl.store.db import open_reader
 
 __all__ = ["ArchiveReader", "open"]
+
+#: The portals' own time zone: a published_at without an offset is local time there.
+CHINA_TIME = "Asia/Shanghai"
+
+
+def _with_china_time(value: str) -> str:
+    """An ISO published_at with its UTC offset: a bare day or time is China time (+08:00)."""
+    if len(value) == 10:
+        value += "T00:00:00"
+    has_offset = value.endswith("Z") or "+" in value[10:] or "-" in value[10:]
+    return value if has_offset else value + "+08:00"
 
 
 def _filters(filters: dict[str, Any]) -> _read.Filters:
@@ -55,8 +66,9 @@ class ArchiveReader:
         return _read.portal_stats(self._archive)
 
     def articles(self, *, body: bool = False, **filters: Any) -> Iterator[dict[str, Any]]:
-        """Article records matching `filters` (portal, province, source, author, editor, since,
-        until, search, edited, removed, collapse, sort, limit — default 50, None for all).
+        """An iterator over every article record matching `filters` (portal, province, source,
+        author, editor, since, until, search, edited, removed, collapse, sort; `limit=N` for
+        the first N only). Records are streamed, so any archive size fits in memory.
         `body=True` adds body_text, body_original and byline_raw."""
         f = _filters(filters)
         if f.portal is not None and f.portal not in _read.known_portals(self._archive):
@@ -81,22 +93,37 @@ class ArchiveReader:
                  "is_mirror": m.is_mirror, "head": i == 0}
                 for i, m in enumerate([group.head, *group.copies])]
 
-    def search(self, text: str, limit: int | None = 50, **filters: Any) -> list[dict[str, Any]]:
-        """Articles whose title or body contains `text` (any length, either script)."""
+    def count(self, **filters: Any) -> int:
+        """How many articles `filters` select (a `limit` is ignored)."""
+        return _read.count_articles(self._archive, _filters(filters))
+
+    def search(self, text: str, limit: int | None = None,
+               **filters: Any) -> list[dict[str, Any]]:
+        """Articles whose title or body contains `text` (any length, either script); all of
+        them unless `limit`."""
         return list(self.articles(search=text, limit=limit, **filters))
 
     def dataframe(self, *, body: bool = False, **filters: Any) -> Any:
-        """The selected articles as a pandas DataFrame (needs pandas; all rows by default)."""
+        """The selected articles as a pandas DataFrame (needs pandas; all rows by default).
+
+        Dates are timezone-aware columns: published_at in China time (a day-precision date is
+        that day's midnight there), first_seen, last_seen and removed_at in UTC; `authors` is a
+        list per row."""
         try:
             import pandas as pd
         except ImportError:
             raise ImportError(
                 "ArchiveReader.dataframe() needs pandas, which is not installed: "
                 "pip install pandas (or use .articles(), which returns plain dicts)") from None
-        filters.setdefault("limit", None)
-        columns = list(_read.RECORD_KEYS) + (list(_read.BODY_KEYS) if body else [])
-        return pd.DataFrame.from_records(list(self.articles(body=body, **filters)),
-                                         columns=columns)
+        columns = [*_read.RECORD_KEYS, "authors", *(_read.BODY_KEYS if body else ())]
+        frame = pd.DataFrame.from_records(list(self.articles(body=body, **filters)),
+                                          columns=columns)
+        published = frame["published_at"].map(_with_china_time, na_action="ignore")
+        frame["published_at"] = pd.to_datetime(published, format="ISO8601", utc=True) \
+            .dt.tz_convert(CHINA_TIME)
+        for name in ("first_seen", "last_seen", "removed_at"):
+            frame[name] = pd.to_datetime(frame[name], format="ISO8601", utc=True)
+        return frame
 
 
 def open(url: str | None = None) -> ArchiveReader:

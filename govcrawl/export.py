@@ -137,8 +137,20 @@ class _ArchiveIterator(ArchiveIterator):
     INC_RECORD = ""
 
 
+#: The WARC header naming the portal an exported article was archived under.
+PORTAL_HEADER = "WARC-Govcrawl-Portal"
+
+
 def read_warc(stream: BinaryIO) -> Iterator[RawResponse]:
-    """RawResponses of the HTTP `response` records of a WARC (gzip or not), bodies decoded.
+    """RawResponses of the HTTP `response` records of a WARC (gzip or not), bodies decoded;
+    see `read_warc_portals`."""
+    for raw, _portal in read_warc_portals(stream):
+        yield raw
+
+
+def read_warc_portals(stream: BinaryIO) -> Iterator[tuple[RawResponse, str | None]]:
+    """Each HTTP `response` record of a WARC (gzip or not) as a RawResponse, bodies decoded,
+    with the portal its `WARC-Govcrawl-Portal` header names (None in other WARCs).
 
     The body is the payload with transfer and content encodings removed (as a crawl stores it),
     so those headers are dropped; the `request` record that follows a response (linked by
@@ -156,7 +168,8 @@ def read_warc(stream: BinaryIO) -> Iterator[RawResponse]:
     records = _ArchiveIterator(stream)
     whole_end: int = records.offset  # just past the last whole record
     last_start = whole_end
-    pending: tuple[int, str | None, RawResponse] | None = None  # start, record id, response
+    # start, record id, response, portal
+    pending: tuple[int, str | None, RawResponse, str | None] | None = None
     damage: WarcDamaged | None = None
     unparsable: WarcDamaged | None = None
     try:
@@ -188,9 +201,10 @@ def read_warc(stream: BinaryIO) -> Iterator[RawResponse]:
             if not uri or not uri.lower().startswith(("http:", "https:")):
                 continue
             if pending is not None:
-                yield pending[2]
+                yield pending[2], pending[3]
             pending = (last_start, record.rec_headers.get_header("WARC-Record-ID"),
-                       _raw_response(record, uri, content))
+                       _raw_response(record, uri, content),
+                       record.rec_headers.get_header(PORTAL_HEADER))
     except WarcDamaged as exc:
         damage = exc
     except Exception as exc:  # warcio, zlib and the chunk decoder raise anything on bad bytes
@@ -201,7 +215,7 @@ def read_warc(stream: BinaryIO) -> Iterator[RawResponse]:
             pending = None
         damage = WarcDamaged(last_start, "a record's Content-Length does not match it")
     if pending is not None:
-        yield pending[2]
+        yield pending[2], pending[3]
     if damage is None and size is not None and whole_end < size:
         stream.seek(whole_end)
         tail = stream.read(4096)

@@ -4,7 +4,8 @@ Every input goes the crawl's way — `extract_page` then `Archive.store_batch` �
 page is stored, deduplicated and versioned exactly like a crawled one. A response whose URL and
 body bytes (SHA-256) are already archived is skipped, so importing the same input twice adds
 nothing. Pages are attributed to a declared portal by host (`allowed_domains`; the portal's
-`article_pattern` breaks ties between portals sharing a host), else to the `unknown` portal.
+`article_pattern` breaks ties between portals sharing a host), else to the `unknown` portal;
+a record of a govcrawl WARC export goes to the portal its `WARC-Govcrawl-Portal` header names.
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, tuple_
 
 from govcrawl import dedup
-from govcrawl.export import WarcDamaged, read_warc
+from govcrawl.export import WarcDamaged, read_warc_portals
 from govcrawl.extract import extract_page
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
 from govcrawl.store.archive import Archive, StoreEntry
-from govcrawl.store.schema import articles, responses
+from govcrawl.store.schema import articles, portals, responses
 
 UNKNOWN_PORTAL = "unknown"
 UNKNOWN_NAME = "未归属（导入，无对应门户）"
 BATCH = 100
 Progress = Callable[[str], None]
+#: A response to import and the portal its source names for it (None: tell by its host).
+Named = tuple[RawResponse, str | None]
 
 
 def _quiet(_: str) -> None:
@@ -130,18 +133,30 @@ class Importer:
         self._ensured: set[str] = set()
         self._seen: set[tuple[str, str]] = set()
 
-    def _portal_for(self, url: str) -> tuple[str, dict[str, str]]:
-        portal = self.resolver.resolve(url)
+    def _portal_for(self, url: str, named: str | None = None) -> tuple[str, dict[str, str]]:
+        """The portal id and selectors for a response: the portal its source names (declared
+        or not: a WARC exported from another archive keeps its portals), else the declared
+        portal of its host, else `unknown`."""
+        portal = self.resolver.by_id.get(named) if named else self.resolver.resolve(url)
         if portal is None:
-            if UNKNOWN_PORTAL not in self._ensured:
-                self.archive.ensure_portal(UNKNOWN_PORTAL, UNKNOWN_NAME, level="other")
-                self._ensured.add(UNKNOWN_PORTAL)
-            return UNKNOWN_PORTAL, {}
+            portal_id = named or UNKNOWN_PORTAL
+            if portal_id not in self._ensured:
+                if not self._has_portal(portal_id):  # keep the name an archive already has
+                    self.archive.ensure_portal(
+                        portal_id, UNKNOWN_NAME if portal_id == UNKNOWN_PORTAL else portal_id,
+                        level="other")
+                self._ensured.add(portal_id)
+            return portal_id, {}
         if portal.id not in self._ensured:
             self.archive.ensure_portal(portal.id, portal.name, level=portal.level,
                                        province=portal.province)
             self._ensured.add(portal.id)
         return portal.id, dict(portal.selectors)
+
+    def _has_portal(self, portal_id: str) -> bool:
+        with self.archive.read_engine.connect() as conn:
+            return conn.execute(select(portals.c.id).where(portals.c.id == portal_id)
+                                ).first() is not None
 
     def _already_archived(self, raws: list[RawResponse]) -> set[tuple[str, str]]:
         keys = [(dedup.url_key(r.url), hashlib.sha256(r.body).hexdigest()) for r in raws]
@@ -154,18 +169,18 @@ class Importer:
                         tuple_(responses.c.url_key, responses.c.body_sha256).in_(chunk))))
         return found
 
-    def store(self, raws: list[RawResponse], run_id: int) -> None:
+    def store(self, batch: list[Named], run_id: int) -> None:
         """Store one batch; responses already archived (same URL, same bytes) are skipped."""
-        archived = self._already_archived(raws)
+        archived = self._already_archived([raw for raw, _ in batch])
         entries = []
-        for raw in raws:
+        for raw, named in batch:
             key = (dedup.url_key(raw.url), hashlib.sha256(raw.body).hexdigest())
             if key in archived or key in self._seen:
                 self.report.add("skipped")
                 continue
             self._seen.add(key)
             url = raw.final_url or raw.url
-            portal_id, selectors = self._portal_for(url)
+            portal_id, selectors = self._portal_for(url, named)
             page = extract_page(raw.body, url, status=raw.status, headers=raw.headers,
                                 selectors=selectors)
             entries.append(StoreEntry(raw, page, portal_id, run_id))
@@ -173,15 +188,15 @@ class Importer:
             for outcome in self.archive.store_batch(entries):
                 self.report.add(outcome.status)
 
-    def run(self, raws: Iterable[RawResponse], arguments: dict[str, Any]) -> IngestReport:
+    def run(self, raws: Iterable[Named], arguments: dict[str, Any]) -> IngestReport:
         """Import everything under one run row (finished, or failed if an error escapes)."""
         run_id = self.archive.start_run("import", arguments)
         self.report.run_id = run_id
-        batch: list[RawResponse] = []
+        batch: list[Named] = []
         done = 0
         try:
-            for raw in raws:
-                batch.append(raw)
+            for named in raws:
+                batch.append(named)
                 if len(batch) >= BATCH:
                     self.store(batch, run_id)
                     done += len(batch)
@@ -199,23 +214,24 @@ class Importer:
         return self.report
 
 
-def iter_saved_pages(files: list[Path], report: IngestReport) -> Iterator[RawResponse]:
+def iter_saved_pages(files: list[Path], report: IngestReport) -> Iterator[Named]:
     """RawResponses of saved pages; unreadable files are reported and skipped."""
     for path in files:
         try:
-            yield load_saved_page(path)
+            yield load_saved_page(path), None
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             report.errors.append(f"{path}: {reason}")
 
 
-def iter_warc_files(files: list[Path], report: IngestReport) -> Iterator[RawResponse]:
-    """RawResponses of every HTTP response record of the WARC files, in order; a damaged file
+def iter_warc_files(files: list[Path], report: IngestReport) -> Iterator[Named]:
+    """Every HTTP response record of the WARC files, in order, with the portal a govcrawl
+    export names for it; a damaged file
     gives its whole records and is reported in ``report.damaged``, and the next file is read."""
     for path in files:
         with path.open("rb") as fh:
             try:
-                yield from read_warc(fh)
+                yield from read_warc_portals(fh)
             except WarcDamaged as exc:
                 report.damaged.append(f"{path}: {exc}; only the whole records before it were "
                                       "imported")

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from govcrawl.cli import UsageError
+from govcrawl.cli.output import write_csv_records
 from govcrawl.cli.query import (
     add_database_arg,
     add_filter_args,
+    cut_note,
     end_progress,
     filters_from,
     open_to_read,
@@ -39,12 +41,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Export the articles `query` would select (all by default). WARC: a "
                     "response record with the archived body and headers, and the request "
                     "record, per article; `govcrawl import --warc` reads it back.")
-    parser.add_argument("--format", choices=("jsonl", "csv", "warc"), required=True)
+    parser.add_argument("--format", choices=("jsonl", "csv", "warc"),
+                        help="required unless --json or --excel")
+    parser.add_argument("--json", dest="format", action="store_const", const="jsonl",
+                        help="same as --format jsonl")
+    parser.add_argument("--excel", action="store_true",
+                        help="CSV for spreadsheets: starts with a UTF-8 BOM so Excel shows "
+                             "Chinese correctly (implies --format csv)")
     parser.add_argument("-o", "--output", required=True, metavar="PATH",
                         help="output file ('-' = stdout, jsonl/csv only); .warc.gz is gzipped")
     parser.add_argument("--force", action="store_true",
                         help="replace the output file if it exists (never the archive itself)")
-    add_filter_args(parser, limit=None)
+    add_filter_args(parser, limit_help="default: all")
     add_database_arg(parser)
     parser.set_defaults(func=run)
 
@@ -109,8 +117,15 @@ def replacing(target: Path, mode: str, force: bool) -> Iterator[IO[Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from govcrawl.export import WarcExporter, write_csv, write_jsonl
+    from govcrawl.export import PORTAL_HEADER, WarcExporter, write_jsonl
 
+    if args.excel:
+        if args.format not in (None, "csv"):
+            raise UsageError(f"--excel writes CSV; it cannot be combined with --format "
+                             f"{args.format}")
+        args.format = "csv"
+    if args.format is None:
+        raise UsageError("say what to write: --format jsonl|csv|warc (or --json, --excel)")
     if args.output == "-" and args.format == "warc":
         raise UsageError("-o -: WARC output must go to a file")
     out_path = None if args.output == "-" else check_target(args.output, args.database,
@@ -131,22 +146,27 @@ def run(args: argparse.Namespace) -> int:
                         continue
                     writer.write(record["url"], raw, {"WARC-Govcrawl-Article-Id":
                                                       str(record["id"]),
-                                                      "WARC-Govcrawl-Portal": record["portal"]})
+                                                      PORTAL_HEADER: record["portal"]})
                     n += 1
             end_progress()
             if missing:
                 print(f"govcrawl export: {missing} articles have no archived response, skipped",
                       file=sys.stderr)
+            selected = n + missing
         else:
             records = _counted(R.iter_articles(archive, f, body=True), show)
             writer_fn = write_jsonl if args.format == "jsonl" else (
-                lambda rs, fh: write_csv(rs, fh, body=True))
+                lambda rs, fh: write_csv_records(rs, fh, body=True, excel=args.excel))
             if out_path is None:
                 n = writer_fn(records, sys.stdout)
             else:
                 with replacing(out_path, "w", args.force) as fh:
                     n = writer_fn(records, fh)
             end_progress()
+            selected = n
+        total = R.count_articles(archive, f) if selected == f.limit else selected
+    if total > selected:  # --limit cut the export: say so, as `query` does
+        print(f"govcrawl export: {cut_note(selected, total)}", file=sys.stderr)
     if out_path is not None:
         print(f"exported {n} articles to {args.output} ({args.format})", file=sys.stderr)
     return 0

@@ -7,19 +7,24 @@ Also holds the archive/filter options shared by `show`, `stats`, `export`, `impo
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import unicodedata
-from collections.abc import Callable
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from govcrawl.cli import UsageError
+from govcrawl.cli.output import (
+    add_dated_arg,
+    add_format_args,
+    chosen_format,
+    dated_from,
+    fit,
+    warn_deprecated,
+    write_csv_records,
+    write_table,
+)
 from govcrawl.store import Archive, ArchiveError, open_archive
 from govcrawl.store import read as R
 from govcrawl.store.db import open_reader
-
-FORMATS = ("table", "jsonl", "csv")
-
 
 # ------------------------------------------------------------------ shared by the read commands
 
@@ -51,7 +56,7 @@ def open_to_read(url: str | None) -> Archive:
 
 
 def day(value: str | None, flag: str) -> Any:
-    """A --since/--until value as a date, or a UsageError naming the flag."""
+    """A dated filter's value as a date, or a UsageError naming the flag."""
     if value is None:
         return None
     try:
@@ -72,15 +77,15 @@ def check_portal(archive: Archive, portal: str | None) -> None:
         raise UsageError(f"unknown portal {portal!r} (see `govcrawl stats` or `govcrawl portals`)")
 
 
-def add_filter_args(parser: argparse.ArgumentParser, limit: int | None) -> None:
+def add_filter_args(parser: argparse.ArgumentParser, limit_help: str) -> None:
     g = parser.add_argument_group("filters")
     g.add_argument("--portal", metavar="ID", help="only this portal")
     g.add_argument("--province", help="only portals of this province (e.g. 广东)")
     g.add_argument("--source", metavar="TEXT", help="来源 contains TEXT")
     g.add_argument("--author", metavar="TEXT", help="作者 contains TEXT")
     g.add_argument("--editor", metavar="TEXT", help="责任编辑 contains TEXT")
-    g.add_argument("--since", metavar="YYYY-MM-DD", help="published on or after this day")
-    g.add_argument("--until", metavar="YYYY-MM-DD", help="published on or before this day")
+    add_dated_arg(g, "--published-since", "published on or after this day")
+    add_dated_arg(g, "--published-until", "published on or before this day", old="--until")
     g.add_argument("--search", metavar="TEXT",
                    help="title or body contains TEXT (any length; simplified or traditional)")
     g.add_argument("--edited", action="store_true", help="only articles changed since archived")
@@ -89,23 +94,27 @@ def add_filter_args(parser: argparse.ArgumentParser, limit: int | None) -> None:
                    help="one row per story: group heads only (default: copies included)")
     g.add_argument("--sort", choices=R.SORTS, default="published",
                    help="newest published first (default), newest first_seen, or by portal")
-    g.add_argument("--limit", type=int, default=limit, metavar="N",
-                   help=f"at most N articles (default {limit if limit is not None else 'all'}; "
-                        "0 = all)")
+    g.add_argument("--limit", type=int, metavar="N", help=f"at most N articles ({limit_help}; "
+                   "0 = all)")
 
 
-def filters_from(args: argparse.Namespace, archive: Archive) -> R.Filters:
-    """Checked Filters from the parsed options (UsageError on a bad value)."""
+def filters_from(args: argparse.Namespace, archive: Archive,
+                 default_limit: int | None = None) -> R.Filters:
+    """Checked Filters from the parsed options (UsageError on a bad value); `default_limit`
+    applies when no --limit was given."""
     check_portal(archive, args.portal)
+    limit = default_limit if args.limit is None else args.limit
     try:
-        return R.Filters(
+        f = R.Filters(
             portal=args.portal, province=args.province, source=args.source, author=args.author,
-            editor=args.editor, since=day(args.since, "--since"),
-            until=day(args.until, "--until"), search=args.search, edited=args.edited,
-            removed=args.removed, collapse=args.collapse, sort=args.sort,
-            limit=None if args.limit in (None, 0) else args.limit)
+            editor=args.editor, since=dated_from(args, "--published-since"),
+            until=dated_from(args, "--published-until", old="--until"), search=args.search,
+            edited=args.edited, removed=args.removed, collapse=args.collapse, sort=args.sort,
+            limit=limit or None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    warn_deprecated(args)
+    return f
 
 
 def progress_printer() -> Callable[[str], None]:
@@ -127,68 +136,56 @@ def end_progress() -> None:
 
 # ------------------------------------------------------------------------------------ query
 
+#: Rows shown on a terminal when no --limit is given (a pipe or file gets every row).
+TERMINAL_LIMIT = 50
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "query", help="list archived articles matching filters",
         description="List archived articles. Output: a table on a terminal, JSON lines when "
                     "piped (or --format). Copies of a syndicated story are listed with "
-                    "duplicate_of = their group head; --collapse shows heads only.")
-    add_filter_args(parser, limit=50)
-    parser.add_argument("--format", choices=FORMATS,
-                        help="table (default on a terminal), jsonl (default when piped), csv")
+                    "duplicate_of = their group head; --collapse shows heads only. A terminal "
+                    f"shows the first {TERMINAL_LIMIT} unless --limit; a pipe or file gets "
+                    "every match; when a limit cuts the list, the count of all matches is "
+                    "printed (on stderr for jsonl and csv).")
+    add_filter_args(parser, limit_help=f"default: {TERMINAL_LIMIT} on a terminal, all when "
+                                       "piped")
+    add_format_args(parser, excel=True, default=None)
     add_database_arg(parser)
     parser.set_defaults(func=run)
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _fit(text: str, width: int) -> str:
-    out, used = [], 0
-    for c in text:
-        w = 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        if used + w > width:
-            return "".join(out[:-1]) + "…" if out else ""
-        out.append(c)
-        used += w
-    return "".join(out)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
-
-def write_table(records: list[dict[str, Any]], out: TextIO) -> None:
-    """Aligned columns (CJK counted double width); titles cut to the terminal width."""
-    cols = ("id", "published", "portal", "copy of", "source", "title")
-    rows = [(str(r["id"]), (r["published_at"] or "")[:16].replace("T", " "), r["portal"] or "",
-             str(r["duplicate_of"] or ""), _fit(r["source"] or "", 16), r["title"] or "")
+def table_rows(records: Iterable[dict[str, Any]]) -> list[list[str]]:
+    return [[str(r["id"]), (r["published_at"] or "")[:16].replace("T", " "), r["portal"] or "",
+             str(r["duplicate_of"] or ""), fit(r["source"] or "", 16), r["title"] or ""]
             for r in records]
-    widths = [max([_width(c)] + [_width(row[i]) for row in rows]) for i, c in enumerate(cols)]
-    room = shutil.get_terminal_size((120, 20)).columns - sum(widths[:-1]) - 2 * (len(cols) - 1)
-    widths[-1] = max(10, min(widths[-1], room))
-    out.write("  ".join(_pad(c, w) for c, w in zip(cols, widths, strict=True)).rstrip() + "\n")
-    for row in rows:
-        cells = [*row[:-1], _fit(row[-1], widths[-1])]
-        out.write("  ".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip()
-                  + "\n")
-    out.write(f"({len(rows)} article{'s' if len(rows) != 1 else ''})\n")
+
+
+def cut_note(shown: int, total: int) -> str:
+    return f"showing {shown} of {total} — `--limit 0` for all"
 
 
 def run(args: argparse.Namespace) -> int:
-    from govcrawl.export import write_csv, write_jsonl
+    from govcrawl.export import write_jsonl
 
-    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    fmt = chosen_format(args)
     archive = open_to_read(args.database)
     with archive:
-        f = filters_from(args, archive)
+        f = filters_from(args, archive, TERMINAL_LIMIT if sys.stdout.isatty() else None)
         records = R.iter_articles(archive, f)
         if fmt == "table":
-            write_table(list(records), sys.stdout)
+            rows = table_rows(records)
+            write_table(("id", "published", "portal", "copy of", "source", "title"), rows,
+                        sys.stdout, right=("id", "copy of"), stretch="title")
+            n = len(rows)
         elif fmt == "csv":
-            write_csv(records, sys.stdout)
+            n = write_csv_records(records, sys.stdout, excel=args.excel)
         else:
-            write_jsonl(records, sys.stdout)
+            n = write_jsonl(records, sys.stdout)
+        total = R.count_articles(archive, f) if f.limit is not None and n == f.limit else n
+    if total > n:
+        print(f"({cut_note(n, total)})", file=sys.stdout if fmt == "table" else sys.stderr)
+    elif fmt == "table":
+        print(f"({n} article{'s' if n != 1 else ''})")
     return 0

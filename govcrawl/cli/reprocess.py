@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 
 from govcrawl.cli.import_cmd import summary
+from govcrawl.cli.output import add_dated_arg, dated_from, warn_deprecated
 from govcrawl.cli.query import (
     add_database_arg,
     check_portal,
-    day,
     end_progress,
     open_for,
     progress_printer,
@@ -25,8 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Re-run extraction over each article's archived response (and every "
                     "non-article response) and store what changed; old values become versions.")
     parser.add_argument("--portal", metavar="ID", help="only this portal's responses")
-    parser.add_argument("--since", metavar="YYYY-MM-DD",
-                        help="only responses fetched on or after this day (UTC)")
+    add_dated_arg(parser, "--fetched-since", "only responses fetched on or after this day (UTC)")
     add_database_arg(parser)
     parser.set_defaults(func=run)
 
@@ -35,10 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from govcrawl import ingest
     from govcrawl.portals.registry import load_registry
 
-    since = day(args.since, "--since")
+    since = dated_from(args, "--fetched-since")
     archive = open_for(args.database)
     with archive:
         check_portal(archive, args.portal)
+        warn_deprecated(args)
         resolver = ingest.PortalResolver(load_registry().portals.values())
         report = ingest.reprocess(archive, resolver, args.portal, since,
                                   progress_printer())

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from govcrawl.cli import UsageError
+from govcrawl.cli.output import add_format_args, chosen_format, fit, pad, terminal_columns, width
 from govcrawl.cli.query import add_database_arg, open_to_read
 from govcrawl.store import read as R
 
@@ -19,25 +20,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "from, the byline as found, the encoding decision and repairs, the same "
                     "story on other portals, versions, removals, media and the raw response.")
     parser.add_argument("article", metavar="ID|URL")
-    parser.add_argument("--json", action="store_true", help="one JSON object")
+    add_format_args(parser, formats=("table", "jsonl"))
     add_database_arg(parser)
     parser.set_defaults(func=run)
 
 
-def _one_line(value: Any, width: int = 100) -> str:
+def _one_line(value: Any, room: int = 100) -> str:
+    """`value` on one line, cut to `room` terminal columns (a Chinese character fills two)."""
     text = "—" if value is None else str(value).replace("\n", " ⏎ ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return fit(text, room)
 
 
-def render(a: dict[str, Any]) -> str:
-    """The human-readable report."""
+def render(a: dict[str, Any], columns: int | None = None) -> str:
+    """The human-readable report, field values cut to fit `columns` (the terminal's)."""
+    tags = [f"[{f['provenance'] or '—'}]" for f in a["fields"].values()]
+    room = max(20, min(70, (columns or terminal_columns()) - 24 - max(map(width, tags))))
     lines = [f"== article {a['id']}  {a['url']}",
              f"portal:      {a['portal']} ({a['portal_name'] or '?'}"
              + (f", {a['province']}" if a["province"] else "") + ")",
              f"first seen:  {a['first_seen']}   last seen: {a['last_seen']}", "", "fields:"]
-    for name, f in a["fields"].items():
-        lines.append(f"  {name:<20} {_one_line(f['value'], 70):<72} [{f['provenance'] or '—'}]")
-    lines.append(f"  {'byline as found':<20} {_one_line(a['byline_raw'], 70)}")
+    for (name, f), tag in zip(a["fields"].items(), tags, strict=True):
+        lines.append(f"  {name:<20} {pad(_one_line(f['value'], room), room)} {tag}")
+    lines.append(f"  {'byline as found':<20} {_one_line(a['byline_raw'], room)}")
     enc = a["encoding"]
     if enc:
         lines.append(f"encoding:    {enc['name']} ({enc['reason']}, confidence "
@@ -52,7 +56,7 @@ def render(a: dict[str, Any]) -> str:
         lines.append(f"same article elsewhere ({role}):")
         for m in a["group"]:
             sim = "head" if m["head"] else f"{m['similarity']:.3f}" if m["similarity"] else "—"
-            lines.append(f"  {m['id']:>6}  {m['portal']:<14} {sim:<6} "
+            lines.append(f"  {m['id']:>6}  {pad(m['portal'], 14)} {sim:<6} "
                          f"{m['published_at'] or '':<26} {m['url']}")
     else:
         lines.append("same article elsewhere: none")
@@ -93,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             article = R.show_article(archive, args.article)
         except R.NotFound as exc:
             raise UsageError(str(exc)) from None
-    if args.json:
+    if chosen_format(args) == "jsonl":
         print(json.dumps(article, ensure_ascii=False))
     else:
         sys.stdout.write(render(article) + "\n")

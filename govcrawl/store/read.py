@@ -10,7 +10,7 @@ input is searched in both scripts).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,8 @@ from govcrawl.store.schema import (
 )
 
 SORTS = ("published", "first_seen", "portal")
-#: The keys of one listing record, in output (CSV column) order.
+#: The keys of one listing record, in output (CSV column) order; JSON records also carry
+#: `authors`, the 作者 names as a list.
 RECORD_KEYS = (
     "id", "url", "canonical_url", "portal", "portal_name", "province", "title", "source",
     "author", "editor", "published_at", "published_precision", "duplicate_of", "similarity",
@@ -100,7 +101,7 @@ class Filters:
     removed: bool = False  # only articles a portal took down
     collapse: bool = False  # only group heads (one row per syndicated story)
     sort: str = "published"
-    limit: int | None = 50
+    limit: int | None = None  # None: every match
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -199,6 +200,19 @@ def build_select(f: Filters, dialect: str, columns: list[Any]) -> Select:
     return q
 
 
+def count_articles(db: Any, f: Filters) -> int:
+    """How many articles `f` selects, ignoring its limit (to say what a limit cut off)."""
+    engine = _engine(db)
+    q = build_select(replace(f, limit=None), engine.dialect.name, [articles.c.id])
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(q.subquery())).scalar_one())
+
+
+def authors(author: str | None) -> list[str]:
+    """The names of a byline's 作者 field, which extraction joins with one ASCII space."""
+    return author.split(" ") if author else []
+
+
 def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -207,6 +221,7 @@ def _record(row: Any, body: bool) -> dict[str, Any]:
     keys = RECORD_KEYS + (BODY_KEYS if body else ())
     out = {k: _iso(getattr(row, k)) for k in keys}
     out["is_mirror"] = bool(out["is_mirror"])
+    out["authors"] = authors(out["author"])
     return out
 
 
@@ -322,6 +337,7 @@ def show_article(db: Any, key: int | str) -> dict[str, Any]:
         "fields": {k: {"value": current[k], "provenance": provenance.get(
             _PROVENANCE_KEY.get(k, k))} for k in FIELDS},
         "provenance": provenance,
+        "authors": authors(a["author"]),
         "byline_raw": a["byline_raw"],
         "body_original": a["body_original"],
         "script": a["script"], "is_mirror": bool(a["is_mirror"]),
