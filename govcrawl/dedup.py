@@ -206,6 +206,16 @@ class Fingerprint:
         return int(np.count_nonzero(theirs == np.array(self.values, dtype=np.uint64))) / NUM_HASHES
 
 
+@lru_cache(maxsize=4096)
+def _signature(stored: str) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex(stored), dtype=np.uint64)
+
+
+def estimate_stored(a: str, b: str) -> float:
+    """Fingerprint.estimate of two stored signatures (hex), each parsed once while in use."""
+    return int(np.count_nonzero(_signature(a) == _signature(b))) / NUM_HASHES
+
+
 def fingerprint(text: str | None) -> Fingerprint | None:
     """One-permutation MinHash of the body's 4-gram shingles (densified), or None if too short."""
     return _fingerprint_form(match_form(text)) if text else None
@@ -254,6 +264,12 @@ def band_keys(fp: Fingerprint) -> list[tuple[int, int]]:
 CONTAINMENT_THRESHOLD = 0.85
 NUMBERS_THRESHOLD = 0.80
 MAX_GAPS = 1
+#: Sentences of one text missing from the other *between* shared ones. Copies differ at the
+#: edges (chrome, a lead, an editor line, a trimmed ending); a short article whose sentences
+#: are spread through a longer one is another article built from the same boilerplate.
+#: One allowed: a title line repeated into the body reads as one (measured on the pairs).
+MAX_INSERTIONS = 1
+SENTENCE_CHARS = 8  #: shorter pieces (datelines, "记者 张三") are not counted as sentences
 
 
 @dataclass(frozen=True)
@@ -267,6 +283,11 @@ class Comparison:
     # containment or numbers already ruled the pair out and the costly count was skipped
     # (`exhaustive=True` always counts, for threshold studies).
     gaps: int | None
+    # Sentences inserted between shared ones (max of the two sides); None when skipped, as gaps
+    insertions: int | None
+    # Both texts open with sentences of their own: another story's lead over shared boilerplate
+    # (a copy keeps its source's lead, prefixes it or trims it; it does not replace it)
+    own_leads: bool | None
     same: bool
 
 
@@ -306,20 +327,37 @@ def _interior_gaps(form: str, other: frozenset[str]) -> int:
     is usually a script-conversion artefact of a mirror, and an edge run is added chrome or lead.
     """
     n = len(form)
-    covered = bytearray(n)
-    for i in range(n - SHINGLE + 1):
-        if form[i : i + SHINGLE] in other:
-            covered[i : i + SHINGLE] = b"\x01" * SHINGLE
-    gaps = 0
-    inside = False
-    for i, c in enumerate(covered):
-        if not c and not inside:
-            inside = True
-            start = i
-        elif c and inside:
-            inside = False
-            gaps += start > 0 and i - start >= 2
-    return gaps
+    if n < SHINGLE:
+        return 0
+    hit = np.fromiter((form[i : i + SHINGLE] in other for i in range(n - SHINGLE + 1)),
+                      dtype=np.int8, count=n - SHINGLE + 1)
+    uncovered = np.convolve(hit, np.ones(SHINGLE, dtype=np.int8)) == 0  # length n
+    edges = np.diff(np.concatenate(([False], uncovered, [False])).astype(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return int(np.count_nonzero((starts > 0) & (ends < n) & (ends - starts >= 2)))
+
+
+_SENTENCE_END = re.compile(r"[。!?;！？；]+")
+
+
+@lru_cache(maxsize=256)
+def _sentence_forms(text: str) -> tuple[str, ...]:
+    """The text's sentences in match form (punctuation gone), in order, short pieces left out."""
+    pieces = (_NON_WORD.sub("", p) for p in _SENTENCE_END.split(normalise_text(text)))
+    return tuple(p for p in pieces if len(p) >= SENTENCE_CHARS)
+
+
+def _sentence_layout(text: str, other: frozenset[str]) -> tuple[int, int]:
+    """(sentences before the first one mostly present in `other`, sentences mostly absent
+    from it that lie between present ones)."""
+    shared = []
+    for f in _sentence_forms(text):
+        grams = [f[i : i + SHINGLE] for i in range(len(f) - SHINGLE + 1)]
+        shared.append(2 * sum(g in other for g in grams) >= len(grams))
+    if True not in shared:
+        return len(shared), 0
+    first, last = shared.index(True), len(shared) - shared[::-1].index(True)
+    return first, shared[first:last].count(False)
 
 
 def compare(a: str, b: str, exhaustive: bool = False) -> Comparison:
@@ -329,7 +367,9 @@ def compare(a: str, b: str, exhaustive: bool = False) -> Comparison:
     Template twins (the same meeting report or notice with other places, people, dates and
     figures) share most shingles; they are kept apart by the digit runs and by substitutions
     (interior uncovered runs on both sides), which copies do not have: their changes are
-    additions at the edges.
+    additions at the edges. Articles assembled from shared boilerplate sentences are kept apart
+    by sentence layout: one has sentences of its own between the shared ones (insertions), or
+    each opens with a lead of its own.
     """
     fa, fb = match_form(a), match_form(b)
     sa, sb = _shingle_set(fa), _shingle_set(fb)
@@ -339,8 +379,10 @@ def compare(a: str, b: str, exhaustive: bool = False) -> Comparison:
     na, nb = set(_DIGITS.findall(fa)), set(_DIGITS.findall(fb))
     numbers = len(na & nb) / min(len(na), len(nb)) if na and nb else 1.0
     if not exhaustive and (containment < CONTAINMENT_THRESHOLD or numbers < NUMBERS_THRESHOLD):
-        return Comparison(containment, jaccard, numbers, None, False)
+        return Comparison(containment, jaccard, numbers, None, None, None, False)
     gaps = min(_interior_gaps(fa, sb), _interior_gaps(fb, sa))
+    (lead_a, ins_a), (lead_b, ins_b) = _sentence_layout(a, sb), _sentence_layout(b, sa)
+    insertions, own_leads = max(ins_a, ins_b), lead_a > 0 and lead_b > 0
     same = (containment >= CONTAINMENT_THRESHOLD and numbers >= NUMBERS_THRESHOLD
-            and gaps <= MAX_GAPS)
-    return Comparison(containment, jaccard, numbers, gaps, same)
+            and gaps <= MAX_GAPS and insertions <= MAX_INSERTIONS and not own_leads)
+    return Comparison(containment, jaccard, numbers, gaps, insertions, own_leads, same)

@@ -215,6 +215,7 @@ class ArchivePipeline:
         self.batch_seconds = settings.getfloat("GOVCRAWL_BATCH_SECONDS", 2.0)
         self.output_dir = Path(settings.get("GOVCRAWL_OUTPUT_DIR", "output"))
         self.pending: list[StoreEntry] = []
+        self.stored_articles: list[tuple[str, int]] = []  # (status as stored, article id)
         self.last_flush = time.monotonic()
         self.failed = False
         self.writer: ArchiveWriter | None = None
@@ -303,27 +304,33 @@ class ArchivePipeline:
                 await self._spill(batch)
                 return
             spider = self.crawler.spider
-            for entry, status in zip(batch, outcomes, strict=True):
-                self.crawler.stats.inc_value(f"govcrawl/stored/{status}")
+            for entry, (status, article_id) in zip(batch, outcomes, strict=True):
+                if status in ("new", "duplicate"):
+                    # counted at the end of the run: a later head can make this one a copy
+                    self.stored_articles.append((status, article_id))
+                else:
+                    self.crawler.stats.inc_value(f"govcrawl/stored/{status}")
                 if status in ("new", "duplicate") and hasattr(spider, "known"):
                     spider.known.add(entry.page.canonical_url or entry.page.url)
             if hasattr(spider, "settle"):  # committed: backfill progress may move past them
                 spider.settle(getattr(entry.page, "listed_url", None) for entry in batch)
 
-    def _write(self, batch: list[StoreEntry]) -> list[str]:
-        """One transaction for the responses; failures without a response become rejects."""
+    def _write(self, batch: list[StoreEntry]) -> list[tuple[str, int | None]]:
+        """One transaction for the responses; failures without a response become rejects.
+        Each entry's outcome and the article it stored (if any)."""
         failed_before = getattr(self.crawler.spider, "failed_before", {})
         with_response = [entry for entry in batch if entry.raw is not None]
         outcomes = iter(self.archive.store_batch(with_response))
         statuses = []
         for entry in batch:
             if entry.raw is not None:
-                status = next(outcomes).status
+                outcome = next(outcomes)
+                status = outcome.status
                 if getattr(entry.page, "removed", False):
                     reason = f"http-{entry.raw.status}" if entry.raw.status >= 400 \
                         else "redirected-home"
                     self.archive.mark_removed(entry.page.url, entry.raw.fetched_at, reason)
-                statuses.append(status)
+                statuses.append((status, outcome.article_id))
                 if status == "reject" and entry.page.kind in RETRYABLE:
                     self.archive.note_fetch_failure(entry.page.url, entry.page.kind)
                 elif status != "reject" and url_key(entry.page.url) in failed_before:
@@ -334,7 +341,7 @@ class ArchivePipeline:
                                        "; ".join(page.warnings) or None, entry.portal_id)
             if page.kind in RETRYABLE:
                 self.archive.note_fetch_failure(page.url, page.kind)
-            statuses.append("reject")
+            statuses.append(("reject", None))
         return statuses
 
     def _fail(self, exc: Exception) -> None:
@@ -368,12 +375,28 @@ class ArchivePipeline:
 
     async def close_spider(self) -> None:
         await self.flush()
+        if self.stored_articles:
+            await self._count_stored_articles()
         spider = self.crawler.spider
         unfinished = getattr(spider, "unfinished_backfills", None)
         left = unfinished() if unfinished is not None else []
         if left:
             self.crawler.stats.set_value("govcrawl/backfill_incomplete", len(left))
             self.crawler.stats.set_value("govcrawl/backfill_incomplete_channels", left)
+
+    async def _count_stored_articles(self) -> None:
+        """The report's new/duplicate split is the archive's grouping at the end of the run
+        (docs/syndication.md), so it equals what `query` then shows; the split as stored is
+        the fallback when the archive cannot be read."""
+        stats = self.crawler.stats
+        ids = [article_id for _, article_id in self.stored_articles]
+        try:
+            copies = await self.writer.run(self.archive.copies_among, ids)
+        except Exception as exc:
+            logger.error("could not count this run's copies in the archive: %s", exc)
+            copies = sum(1 for status, _ in self.stored_articles if status == "duplicate")
+        stats.inc_value("govcrawl/stored/new", len(ids) - copies)
+        stats.inc_value("govcrawl/stored/duplicate", copies)
 
     async def spider_closed(self, spider, reason: str) -> None:
         """Judge the run (crawl.run_status), record it, and release the archive."""

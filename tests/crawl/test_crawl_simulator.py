@@ -130,3 +130,23 @@ def test_bad_arguments_exit_2_with_one_line(site_factory):
     assert result.stderr.strip().splitlines() == [
         "govcrawl crawl: -a since='yesterday': expected YYYY-MM-DD"]
     assert site.crawl("nosuch").returncode == 2
+
+
+def test_each_run_reports_the_new_and_duplicate_split_the_archive_holds(site_factory):
+    """Each run's report counts its articles by the groups the archive holds when the run ends
+    (docs/syndication.md), so the report and `query --collapse` agree."""
+    site = site_factory(size=12)
+    reported = []
+    for portal in ("sim_changan", "sim_spp", "sim_farm"):  # the mirror copies both
+        result = site.crawl(portal)
+        assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+        run_id = site.sql("select max(id) from runs")[0][0]
+        stats = json.loads(site.sql("select stats from runs where id = ?", run_id)[0][0])
+        copies, stored = site.sql(
+            "select count(a.duplicate_of), count(*) from articles a "
+            "join responses r on r.id = a.response_id where r.run_id = ?", run_id)[0]
+        got = (stats.get("govcrawl/stored/new", 0), stats.get("govcrawl/stored/duplicate", 0))
+        assert got == (stored - copies, copies), (portal, got, stored, copies)
+        assert f"articles new {stored - copies}," in result.stdout
+        reported.append(copies)
+    assert reported[-1] > 0  # the mirror's copies were counted as copies

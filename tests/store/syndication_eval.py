@@ -34,7 +34,9 @@ class Score:
 
 
 def decide(c: dedup.Comparison, cont: float, num: float, gaps: int) -> bool:
-    return c.containment >= cont and c.numbers >= num and c.gaps <= gaps
+    """`compare`'s decision at other thresholds (the sentence-layout rules held fixed)."""
+    return (c.containment >= cont and c.numbers >= num and c.gaps <= gaps
+            and c.insertions <= dedup.MAX_INSERTIONS and not c.own_leads)
 
 
 def score(rows: list[tuple[dedup.Comparison, bool]], cont: float, num: float, gaps: int) -> Score:

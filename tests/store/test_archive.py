@@ -200,9 +200,9 @@ def test_iter_responses_and_apply_reprocessed(archive) -> None:
     assert got[0][1].body == gbk and got[0][1].fetched_at == T0  # exact bytes back
     # re-extraction finds an article in the former stub and a better title in the first page
     page = entry("http://x.cn/c.html", OTHER).page
-    assert archive.apply_reprocessed(2, page).status == "new"
+    assert archive.apply_reprocessed([(2, page)])[0].status == "new"
     page = entry("http://x.cn/a.html", BODY, title="更正后的标题").page
-    out = archive.apply_reprocessed(1, page)
+    (out,) = archive.apply_reprocessed([(1, page)])
     assert out.status == "updated" and out.changed == ["title"]
 
 
