@@ -11,15 +11,22 @@ Keys per crawl, all under `<prefix>:<spider>:` (GOVCRAWL_REDIS_PREFIX, default "
   attempts   recovery count per request fingerprint (bounded by GOVCRAWL_RECOVER_ATTEMPTS)
   lost       requests given up after too many recoveries: fingerprint -> URL
   crawl      started_at, state (running/done), counters
-  workers    worker id -> heartbeat (state, idle_since, beat)
+  workers    worker id -> heartbeat (state, idle_since, beat, run id in the archive)
+  lock       the worker reconciling the ledger (broken by others once it is presumed dead)
+Every key `seed` writes expires after GOVCRAWL_REDIS_TTL unless heartbeats renew it. The
+per-host politeness budget shared by all workers is govcrawl/politeness.py.
 
 Why a ledger: scrapy-redis removes a request from Redis when a worker takes it, so a killed
 worker's in-flight requests would be lost. Taking a request records it in the ledger in the same
 Lua script; the entry is released when the request's outcome is durable (its children are queued,
-or its page is in the archive). When every live worker has been idle for GOVCRAWL_IDLE_SECONDS,
-one of them reconciles: entries whose URL the archive holds are released, the rest re-queued
-(dont_filter). Only then is the crawl done, its queue, fingerprints and ledger deleted (that is
-what bounds Redis), and the workers stop.
+or its page is in the archive). A worker presumed dead has its entries settled by a live one at
+once; when every live worker has been idle for GOVCRAWL_IDLE_SECONDS, one of them reconciles:
+entries whose URL the archive holds are released, the rest re-queued (dont_filter). Only then
+is the crawl done, its queue, fingerprints and ledger deleted (that is what bounds Redis), and
+the workers stop.
+
+Each worker's run row in the archive is its own: a worker whose heartbeat stopped gets its run
+marked aborted by a live one (`abort_dead_runs`); nothing else touches a sibling's run.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ PARENT_META = "govcrawl_ledger_parent"
 DEFAULT_PREFIX = "govcrawl"
 TICK_SECONDS = 1.0
 CLOCK_SLACK = timedelta(minutes=5)  # archive rows this much older than the crawl still count
+WORKER_TIMEOUT = 10.0  # seconds without a heartbeat before a worker is presumed dead
+DEFAULT_TTL = 3 * 86400  # expiry of an abandoned crawl's keys (GOVCRAWL_REDIS_TTL)
 DONE_TTL = 3600  # a finished crawl's summary stays this long (workers that start late exit)
 
 # scrapy-redis 0.9.1 under Scrapy 2.13+: its scheduler passes `spider=` to the stats collector
@@ -101,6 +110,21 @@ for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return 1
 """
 
+# Delete a lock if `ARGV[1]` still holds it (its holder finished, or was presumed dead).
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# Forget a worker presumed dead, unless it beat again meanwhile (it was only slow).
+# KEYS: workers; ARGV: worker id, the heartbeat that was judged stale.
+_FORGET = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
 
 # -- settings --------------------------------------------------------------------------------------
 def redis_settings(url: str, base: Mapping[str, Any] | None = None,
@@ -117,12 +141,14 @@ def redis_settings(url: str, base: Mapping[str, Any] | None = None,
         "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
         "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
+        # one per-host delay and concurrency for all workers (govcrawl/politeness.py)
+        "DOWNLOADER": "govcrawl.politeness.BudgetDownloader",
         "GOVCRAWL_REDIS_PREFIX": prefix,
         "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
-        "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", "15")),
+        "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", str(WORKER_TIMEOUT))),
         "GOVCRAWL_PROGRESS_SECONDS": float(env.get("GOVCRAWL_PROGRESS_SECONDS", "30")),
         "GOVCRAWL_RECOVER_ATTEMPTS": int(env.get("GOVCRAWL_RECOVER_ATTEMPTS", "3")),
-        "GOVCRAWL_REDIS_TTL": int(env.get("GOVCRAWL_REDIS_TTL", str(3 * 86400))),
+        "GOVCRAWL_REDIS_TTL": int(env.get("GOVCRAWL_REDIS_TTL", str(DEFAULT_TTL))),
         "EXTENSIONS": {**base.get("EXTENSIONS", {}), "govcrawl.distributed.Coordinator": 120},
         "SPIDER_MIDDLEWARES": {**base.get("SPIDER_MIDDLEWARES", {}),
                                # outermost: it sees exactly what reaches the engine
@@ -262,12 +288,14 @@ def worker_id(spider: str) -> str:
 
 def begin_crawl(server, keys: Keys, *, restart: bool = False,
                 queue: LedgerQueue | None = None,
-                starts: Iterable[scrapy.Request] = ()) -> int | None:
+                starts: Iterable[scrapy.Request] = (), ttl: int = DEFAULT_TTL) -> int | None:
     """Start a crawl unless one is running (or, without restart, finished recently).
 
     A new crawl forgets the previous one's leftovers and gets its start requests queued in the
     same transaction: a seeder killed half-way must not leave a "running" crawl with nothing
-    to do. Returns how many start requests it queued, or None if it did not start the crawl.
+    to do. Every key it writes expires after `ttl` unless a worker's heartbeat renews it (a
+    crawl seeded and never worked on does not stay forever). Returns how many start requests
+    it queued, or None if it did not start the crawl.
     """
     with server.pipeline(transaction=True) as pipe:
         pipe.watch(keys.crawl)
@@ -282,13 +310,28 @@ def begin_crawl(server, keys: Keys, *, restart: bool = False,
         starts = list(starts)
         for request in starts:
             queue.push_unseen(request, client=pipe)
+        expire_keys(pipe, keys, ttl)
         try:
             results = pipe.execute()
         except Exception as exc:  # WatchError: another process started it first
             if type(exc).__name__ == "WatchError":
                 return None
             raise
-    return sum(1 for queued in results[len(results) - len(starts):] if queued)
+    return sum(1 for queued in results[-len(keys.all()) - len(starts):-len(keys.all())]
+               if queued)
+
+
+def expire_keys(client, keys: Keys, ttl: int) -> None:
+    """Set the expiry of every key of the crawl that exists (`client`: server or pipeline)."""
+    for key in keys.all():
+        client.expire(key, ttl)
+
+
+def finished_recently(spider: str, info: Mapping[str, str]) -> str:
+    """Why a worker of a crawl that has just finished does nothing, and how to crawl again."""
+    return (f"{spider}: the crawl finished at {info.get('finished_at', '?')} and is kept "
+            f"{DONE_TTL // 60} minutes so late workers stop; nothing to do. To crawl again now, "
+            f"start a new crawl: `govcrawl seed {spider}`, then start the workers.")
 
 
 def crawl_info(server, keys: Keys) -> dict[str, str]:
@@ -305,18 +348,65 @@ class WorkerState:
     state: str
     idle_since: float | None
     beat: float
+    run: int | None = None  # the worker's row in the archive's runs table
 
 
 def live_workers(server, keys: Keys, timeout: float, now: float | None = None
                  ) -> dict[str, WorkerState]:
     """Workers whose heartbeat is fresher than `timeout` seconds (by the Redis clock)."""
     now = redis_now(server) if now is None else now
-    live = {}
+    return {wid: state for wid, state in all_workers(server, keys).items()
+            if now - state.beat < timeout}
+
+
+def all_workers(server, keys: Keys) -> dict[str, WorkerState]:
+    """Every worker in the crawl's list, live or not (a dead one stays until recovered)."""
+    return {wid.decode(): WorkerState(**json.loads(raw))
+            for wid, raw in server.hgetall(keys.workers).items()}
+
+
+def abort_dead_runs(server, keys: Keys, archive, timeout: float, by: str,
+                    now: float | None = None) -> dict[str, int | None]:
+    """Recovery's record of workers that died: each one whose heartbeat is older than
+    `timeout` gets its run `aborted` (when, which worker, who found it), and leaves the
+    worker list. Returns dead worker id -> the run aborted (None: it had ended already).
+
+    Only a dead worker's run: a live sibling's is never touched (each worker's run is its
+    own), and a run that ended meanwhile keeps its status. A worker presumed dead that was
+    only slow beats again and, finishing, records its run's end as usual.
+    """
+    now = redis_now(server) if now is None else now
+    forget = server.register_script(_FORGET)
+    dead: dict[str, int | None] = {}
     for wid, raw in server.hgetall(keys.workers).items():
         state = WorkerState(**json.loads(raw))
         if now - state.beat < timeout:
-            live[wid.decode()] = state
-    return live
+            continue
+        aborted = state.run is not None and _abort_run(archive, state.run, {
+            "worker": wid.decode(), "by": by,
+            "why": f"no heartbeat for {now - state.beat:.0f} s (timeout {timeout:g} s)",
+            "last_beat": datetime.fromtimestamp(state.beat, UTC).isoformat()})
+        forget(keys=[keys.workers], args=[wid, raw])
+        dead[wid.decode()] = state.run if aborted else None
+    return dead
+
+
+def _abort_run(archive, run_id: int, why: dict[str, str]) -> bool:
+    """Mark a run `aborted` now, with `why` in its stats, if it is still `running`."""
+    from sqlalchemy import select, update
+
+    from govcrawl.store.schema import runs
+    from govcrawl.store.state import utc_now
+
+    with archive._write() as conn:
+        stats = conn.execute(select(runs.c.stats).where(runs.c.id == run_id,
+                                                        runs.c.status == "running")).first()
+        if stats is None:
+            return False
+        conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status == "running")
+                     .values(status="aborted", finished_at=utc_now(),
+                             stats={**(stats[0] or {}), "govcrawl/aborted": why}))
+    return True
 
 
 def all_quiet(workers: Mapping[str, WorkerState], now: float, idle_seconds: float) -> bool:
@@ -361,15 +451,22 @@ class Recovery:
 
 
 def reconcile(server, spider: scrapy.Spider, archive, *, busy_owners: Iterable[str] = (),
-              max_attempts: int = 3) -> Recovery:
-    """Settle the ledger: release entries the archive confirms, re-queue the others."""
+              max_attempts: int = 3, owners: Iterable[str] | None = None) -> Recovery:
+    """Settle the ledger: release entries the archive confirms, re-queue the others.
+
+    With `owners`, only those workers' entries (workers just presumed dead: their work goes
+    back to the queue at once instead of when the crawl is quiet).
+    """
     keys = keys_for(spider.settings, spider.name)
     queue = LedgerQueue(server, spider, keys.requests)
     busy = {o.encode() for o in busy_owners}
+    only = None if owners is None else {o.encode() for o in owners}
     entries: list[tuple[bytes, scrapy.Request]] = []
     out = Recovery()
     for entry, raw in server.hgetall(keys.ledger).items():
         owner, _, data = raw.partition(b"\n")
+        if only is not None and owner not in only:
+            continue
         if owner in busy:
             out.skipped += 1
             continue
@@ -418,7 +515,7 @@ def finish_crawl(server, keys: Keys) -> bool:
     return True
 
 
-def status(server, keys: Keys, timeout: float = 15.0) -> dict[str, Any]:
+def status(server, keys: Keys, timeout: float = WORKER_TIMEOUT) -> dict[str, Any]:
     """Queue length, seen set size, ledger size, workers and crawl state, for display."""
     workers = live_workers(server, keys, timeout)
     info = crawl_info(server, keys)
@@ -489,7 +586,11 @@ class LedgerMiddleware:
         server = get_redis_from_settings(self.crawler.settings)
         keys = keys_for(self.crawler.settings, spider.name)
         seeded = None
-        if server.hget(keys.crawl, "state") is None:
+        state = server.hget(keys.crawl, "state")
+        if state == b"done":
+            logger.warning("%s", finished_recently(spider.name, crawl_info(server, keys)))
+            return
+        if state is None:
             requests, others = [], []
             async for item_or_request in start:
                 (requests if isinstance(item_or_request, scrapy.Request) else others).append(
@@ -559,11 +660,12 @@ class Coordinator:
         self.crawler = crawler
         self.server = get_redis_from_settings(settings)
         self._beat_script = self.server.register_script(_BEAT)
+        self._unlock = self.server.register_script(_UNLOCK)
         self.idle_seconds = settings.getfloat("GOVCRAWL_IDLE_SECONDS", 30)
-        self.timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", 15)
+        self.timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", WORKER_TIMEOUT)
         self.progress_every = settings.getfloat("GOVCRAWL_PROGRESS_SECONDS", 30)
         self.max_attempts = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3)
-        self.ttl = settings.getint("GOVCRAWL_REDIS_TTL", 3 * 86400)
+        self.ttl = settings.getint("GOVCRAWL_REDIS_TTL", DEFAULT_TTL)
         self.awaiting: dict[bytes, str] = {}  # ledger entry -> url_key, until archived
         self.handing_over: dict[bytes, int] = {}  # entry -> its output requests not scheduled
         self.output_done: set[bytes] = set()  # entries whose callback output is exhausted
@@ -659,6 +761,20 @@ class Coordinator:
         elif self.idle_since is None:
             self.idle_since = now
         self._beat("idle" if idle else "busy", now)
+        if any(now - w.beat >= self.timeout
+               for w in all_workers(self.server, self.keys).values()):
+            dead = await asyncio.to_thread(abort_dead_runs, self.server, self.keys,
+                                           spider.archive, self.timeout, self.id, now)
+            for wid, run in dead.items():
+                logger.warning("%s: worker %s presumed dead (no heartbeat for %g s): %s",
+                               spider.name, wid, self.timeout,
+                               f"its run {run} aborted" if run else "no run of it was running")
+            if dead:
+                await self._reconcile(owners=list(dead))
+        slot = getattr(engine, "_slot", None)  # Scrapy's; None once the spider closes
+        if slot is not None and not self.closing and self.server.zcard(self.keys.requests):
+            # work is waiting: ask the scheduler now, not at the engine's 5 s heartbeat
+            slot.nextcall.schedule()
         if now - self._last_progress >= self.progress_every:
             self._last_progress = now
             await self._log_progress()
@@ -671,26 +787,42 @@ class Coordinator:
         if not all_quiet(workers, now, self.idle_seconds) or self.server.zcard(
                 self.keys.requests):
             return
+        result = await self._reconcile(
+            busy_owners=[w for w, s in workers.items() if s.state == "busy"])
+        if result is not None and result.settled and finish_crawl(self.server, self.keys):
+            self._close("crawl done")
+
+    async def _reconcile(self, **how: Any) -> Recovery | None:
+        """Reconcile under the crawl's lock (None: another live worker holds it). A lock
+        whose holder is presumed dead is broken, so a reconciler killed mid-way stalls
+        nobody for longer than GOVCRAWL_WORKER_TIMEOUT."""
+        spider = self.crawler.spider
         if not self.server.set(self.keys.lock, self.id, nx=True, ex=300):
-            return  # another worker reconciles
+            holder = self.server.get(self.keys.lock)
+            if holder is None or holder.decode() in live_workers(self.server, self.keys,
+                                                                 self.timeout):
+                return None
+            self._unlock(keys=[self.keys.lock], args=[holder])
+            logger.warning("%s: released the recovery lock of dead worker %s", spider.name,
+                           holder.decode())
+            if not self.server.set(self.keys.lock, self.id, nx=True, ex=300):
+                return None
         try:
-            result = await asyncio.to_thread(
-                reconcile, self.server, spider, spider.archive,
-                busy_owners=[w for w, s in workers.items() if s.state == "busy"],
-                max_attempts=self.max_attempts)
-            if result.requeued or result.confirmed or result.lost:
-                logger.warning("%s: recovery: %d confirmed by the archive, %d re-queued, "
-                               "%d given up %s", spider.name, result.confirmed,
-                               result.requeued, len(result.lost), result.lost[:5])
-            self.crawler.stats.inc_value("govcrawl/scale/requeued", result.requeued)
-            if result.settled and finish_crawl(self.server, self.keys):
-                self._close("crawl done")
+            result = await asyncio.to_thread(reconcile, self.server, spider, spider.archive,
+                                             max_attempts=self.max_attempts, **how)
         finally:
-            self.server.delete(self.keys.lock)
+            self._unlock(keys=[self.keys.lock], args=[self.id])
+        if result.requeued or result.confirmed or result.lost:
+            logger.warning("%s: recovery: %d confirmed by the archive, %d re-queued, "
+                           "%d given up %s", spider.name, result.confirmed,
+                           result.requeued, len(result.lost), result.lost[:5])
+        self.crawler.stats.inc_value("govcrawl/scale/requeued", result.requeued)
+        return result
 
     def _beat(self, state: str, now: float | None = None) -> None:
         now = redis_now(self.server) if now is None else now
-        beat = json.dumps({"state": state, "idle_since": self.idle_since, "beat": now})
+        beat = json.dumps({"state": state, "idle_since": self.idle_since, "beat": now,
+                           "run": getattr(self.crawler.spider, "run_id", None)})
         others = [k for k in self.keys.all() if k not in (self.keys.workers, self.keys.crawl)]
         self._beat_script(keys=[self.keys.workers, self.keys.crawl, *others],
                           args=[self.id, beat, self.ttl])
@@ -745,7 +877,11 @@ def seed(server, spider, *, restart: bool = True) -> tuple[bool, int]:
     keys = keys_for(spider.settings, spider.name)
     queue = LedgerQueue(server, spider, keys.requests)
     requests = asyncio.run(_start_requests(spider))
-    queued = begin_crawl(server, keys, restart=restart, queue=queue, starts=requests)
+    ttl = spider.settings.getint("GOVCRAWL_REDIS_TTL", DEFAULT_TTL)
+    queued = begin_crawl(server, keys, restart=restart, queue=queue, starts=requests, ttl=ttl)
     if queued is not None:
         return True, queued
-    return False, sum(queue.push_unseen(r) for r in requests)
+    queued = sum(queue.push_unseen(r) for r in requests)
+    if crawl_info(server, keys).get("state") == "running":  # a finished one keeps its expiry
+        expire_keys(server, keys, ttl)
+    return False, queued

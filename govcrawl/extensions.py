@@ -12,6 +12,8 @@ from pathlib import Path
 
 from scrapy import signals
 
+from govcrawl.politeness import budget_of
+
 
 class _ThisSpider(logging.Filter):
     """Keep the records of one spider when several crawl in one process."""
@@ -95,6 +97,9 @@ class RobotsCrawlDelay:
         downloader = self.crawler.engine.downloader
         key, slot = downloader._get_slot(request)  # the slot this host's requests use
         slot.delay = max(slot.delay, float(delay))
+        budget = budget_of(self.crawler)  # scaled out: every worker keeps it
+        if budget is not None:
+            budget.set_crawl_delay(key, float(delay))
         self.crawler.stats.set_value(f"govcrawl/crawl_delay/{key}", float(delay))
         logging.getLogger(__name__).info(
             "robots.txt of %s asks for Crawl-delay %s s", key, delay,

@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "crawl is done, recovering the work of workers that die. Exit status as "
                     "for `govcrawl crawl`, judged on all workers' runs together.")
     _portal_args(workers)
-    workers.add_argument("--processes", type=int, default=2, metavar="N")
+    workers.add_argument("--processes", type=int, default=2, metavar="N",
+                         help="worker processes to run on this machine (default 2)")
     workers.add_argument("--status", action="store_true",
                          help="print the crawl's progress and exit")
     workers.add_argument("-s", dest="settings", action="append", default=[],
@@ -42,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _portal_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("portals", nargs="*", metavar="ID")
+    parser.add_argument("portals", nargs="*", metavar="ID", help="portal ids")
     parser.add_argument("--all", action="store_true", help="every declared portal")
     parser.add_argument("-a", dest="spider_args", action="append", default=[],
                         metavar="NAME=VALUE", help="spider argument (as for govcrawl crawl)")
@@ -77,9 +78,9 @@ def run_seed(args: argparse.Namespace) -> int:
             spider.archive = archive
             if args.recover:
                 keys = d.keys_for(settings, spider.name)
-                busy = [w for w, s in d.live_workers(
-                    server, keys, settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", 15)).items()
-                    if s.state == "busy"]
+                timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", d.WORKER_TIMEOUT)
+                busy = [w for w, s in d.live_workers(server, keys, timeout).items()
+                        if s.state == "busy"]
                 result = d.reconcile(server, spider, archive, busy_owners=busy,
                                      max_attempts=settings.getint("GOVCRAWL_RECOVER_ATTEMPTS"))
                 print(f"{portal.id}: {result.confirmed} confirmed by the archive, "
@@ -112,6 +113,14 @@ def run_workers(args: argparse.Namespace) -> int:
             return 0
         if args.processes < 1:
             raise UsageError("--processes must be at least 1")
+        finished = [p for p in portals
+                    if d.crawl_info(server, d.keys_for(settings, p.id)).get("state") == "done"]
+        for portal in finished:
+            print(d.finished_recently(portal.id, d.crawl_info(
+                server, d.keys_for(settings, portal.id))), file=sys.stderr)
+        portals = [p for p in portals if p not in finished]
+        if not portals:
+            return 0
         started_at = time.time()
         rounds = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3) + 1
         for _ in range(rounds):

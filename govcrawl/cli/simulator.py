@@ -18,6 +18,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "URL; then one 'portal-id start-url' line per start URL.",
     )
     add_arguments(parser)
+    parser.add_argument("--declarations", metavar="FILE",
+                        help="also write the portals' declarations (ids sim_*) to FILE as TOML, "
+                        "for GOVCRAWL_PORTALS: crawl them with `govcrawl crawl`, `seed`, "
+                        "`workers`")
     parser.set_defaults(func=run)
 
 
@@ -46,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sim = Simulator(size=args.size, seed=args.seed, faults=plan)
     base = sim.start(host=args.host, port=args.port)
+    if getattr(args, "declarations", None):
+        _write_declarations(sim, args.declarations)
     print(base, flush=True)
-    for portal in sim.truth_portals():
+    for portal in sim.truth_portals() + sim.discovery_portals():  # home pages come last
         for url in portal["start_urls"]:
             print(f"{portal['id']} {url}", flush=True)
     done = threading.Event()
@@ -61,6 +67,19 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         sim.stop()
     return 0
+
+
+def _write_declarations(sim, path: str) -> None:
+    """Write atomically: a script waiting for the file never reads half of it."""
+    import os
+
+    from govcrawl.demo import simulator_declarations
+    from govcrawl.portals.registry import to_toml
+
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as out:
+        out.write(to_toml(simulator_declarations(sim)))
+    os.replace(partial, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

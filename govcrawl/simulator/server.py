@@ -14,6 +14,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
@@ -23,12 +24,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from govcrawl.simulator import render
 from govcrawl.simulator.corpus import (
+    DISCOVERY_BY_ID,
+    DISCOVERY_COLUMNS,
     FARM_SOURCES,
     PORTAL_BY_ID,
     PORTALS,
     Corpus,
     PortalSpec,
     article_path,
+    discovery_channel_path,
     index_from_id,
     rng_for,
 )
@@ -72,9 +76,11 @@ class Simulator:
         self.status_counts: Counter[int] = Counter()
         self.requests_served = 0
         self.robots_violations: list[str] = []
+        self.arrivals: dict[str, list[float]] = {}  # host -> time.time() of each request
         self._page_cache: OrderedDict[tuple[str, int, int], Page] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._oversize_pad: bytes | None = None
+        self._discovery_paths: dict[str, tuple[int, dict[str, int]]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -179,6 +185,11 @@ class Simulator:
         """Id, name, dialect and start URLs of every portal (no articles)."""
         return [self.portal_info(p) for p in PORTALS]
 
+    def discovery_portals(self) -> list[dict[str, Any]]:
+        """The same for the portals known only by their home page (kept apart, so the eight
+        portals' truth is unchanged)."""
+        return [self.portal_info(p) for p in DISCOVERY_BY_ID.values()]
+
     def truth(self, portals: tuple[str, ...] | None = None) -> dict[str, Any]:
         """Everything a test may check, as plain data (JSON-serialisable)."""
         chosen = [p for p in PORTALS if portals is None or p.id in portals]
@@ -252,6 +263,9 @@ class Simulator:
             return self._control(path[len("/_control/"):], query, form)
         pid, _, rest = path[1:].partition("/")
         portal = PORTAL_BY_ID.get(pid)
+        if portal is None and pid in DISCOVERY_BY_ID:
+            target = "/" + rest + (f"?{parts.query}" if parts.query else "")
+            return self._discovery(DISCOVERY_BY_ID[pid], target, raw_path, query, headers)
         if portal is None:
             return self._index_page() if path == "/" else render.not_found()
         rest = "/" + rest
@@ -278,6 +292,36 @@ class Simulator:
         html = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>govcrawl simulator'
                 f"</title></head><body><ul>{links}</ul></body></html>")
         return Page(200, [("Content-Type", "text/html; charset=utf-8")], html.encode("utf-8"))
+
+    def _discovery(self, portal: PortalSpec, target: str, raw_path: str,
+                   query: dict[str, list[str]], headers: Any) -> Page:
+        """A discovery portal: home page, column lists, same-site noise pages, articles."""
+        c = self.corpus
+        if target in ("/", "/index.html"):
+            return render.render_discovery_home(c, portal)
+        if target in render.DISCOVERY_STATIC:
+            return render.render_static(portal, render.DISCOVERY_STATIC[target])
+        if target == "/mailbox/index.html":
+            return render.render_static(portal, "领导信箱")
+        prefix = f"/{portal.id}"
+        for column in range(DISCOVERY_COLUMNS):
+            for page in range(render.page_count(c, portal) + 1):
+                if prefix + target == discovery_channel_path(portal, column, page):
+                    return (render.render_discovery_list(c, portal, column, page)
+                            or render.not_found())
+        index = self._discovery_index(portal).get(prefix + target)
+        if index is None or not c.is_live(portal.id, index):
+            return render.not_found()
+        return self._article(portal, index, raw_path, query, headers)
+
+    def _discovery_index(self, portal: PortalSpec) -> dict[str, int]:
+        """Article path → index of a discovery portal (GUID paths have no inverse)."""
+        with self._cache_lock:
+            count, paths = self._discovery_paths.get(portal.id, (-1, {}))
+            if count != self.corpus.count:
+                paths = {article_path(self.seed, portal, i): i for i in range(self.corpus.count)}
+                self._discovery_paths[portal.id] = (self.corpus.count, paths)
+            return paths
 
     def _article_index(self, portal: PortalSpec, rest: str) -> int | None:
         if portal.dialect == "farm":
@@ -440,6 +484,8 @@ class Simulator:
                 result = self.truth_portals()
             elif action == "stats":
                 result = self.stats()
+            elif action == "request-times":
+                result = self.request_times()
             else:
                 return render.not_found()
         except (KeyError, ValueError) as exc:
@@ -447,6 +493,16 @@ class Simulator:
             return Page(400, [("Content-Type", "application/json; charset=utf-8")], body)
         body = json.dumps(result, ensure_ascii=False).encode("utf-8")
         return Page(200, [("Content-Type", "application/json; charset=utf-8")], body)
+
+    def arrived(self, host: str) -> None:
+        """Record when a request for `host` arrived (politeness tests measure the rate)."""
+        with self._stats_lock:
+            self.arrivals.setdefault(host.rpartition(":")[0] or host, []).append(time.time())
+
+    def request_times(self) -> dict[str, list[float]]:
+        """Arrival times of the requests, per host (the Host header, without the port)."""
+        with self._stats_lock:
+            return {host: list(times) for host, times in self.arrivals.items()}
 
     def count(self, status: int, path: str) -> None:
         """Record one served response."""
@@ -547,6 +603,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str, form: dict[str, str]) -> None:
         sim = self.server.simulator
+        sim.arrived(self.headers.get("Host", ""))
         page = sim.handle(method, self.path, self.headers, form)
         fault = page.extra.get("fault")
         sim.count(page.status, self.path)
