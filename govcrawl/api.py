@@ -99,8 +99,8 @@ class ArchiveReader:
 
     def search(self, text: str, limit: int | None = None,
                **filters: Any) -> list[dict[str, Any]]:
-        """Articles whose title or body contains `text` (any length, either script); all of
-        them unless `limit`."""
+        """Articles whose title or body contains every word of `text` ("quoted phrases" whole;
+        any length, either script); all of them unless `limit`."""
         return list(self.articles(search=text, limit=limit, **filters))
 
     def dataframe(self, *, body: bool = False, **filters: Any) -> Any:

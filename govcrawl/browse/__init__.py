@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govcrawl.browse.metadata import DB_NAME, build_metadata, live_schema
+from govcrawl.browse.metadata import DB_NAME, PLUGIN_NAME, build_metadata, live_schema
 from govcrawl.store.schema import ARCHIVE_MARKER
 
 if TYPE_CHECKING:
@@ -84,16 +84,20 @@ def datasette_settings(allow_sql: bool) -> dict[str, Any]:
     }
 
 
-def build_datasette(path: Path, allow_sql: bool = False) -> Datasette:
-    """A Datasette serving the archive at `path` read-only as /govcrawl."""
+def build_datasette(path: Path, allow_sql: bool = False,
+                    media_dir: Path | None = None) -> Datasette:
+    """A Datasette serving the archive at `path` read-only as /govcrawl; snapshots show the
+    images downloaded to `media_dir` (the crawl's FILES_STORE)."""
     from datasette.app import Datasette
     from datasette.database import Database
 
     path = Path(path)
     check_archive(path)
     _register_plugin()
-    ds = Datasette(files=[], metadata=build_metadata(path, allow_sql),
-                   settings=datasette_settings(allow_sql))
+    metadata = build_metadata(path, allow_sql)
+    if media_dir is not None:
+        metadata["plugins"][PLUGIN_NAME]["media_dir"] = str(Path(media_dir).resolve())
+    ds = Datasette(files=[], metadata=metadata, settings=datasette_settings(allow_sql))
     # Datasette adds an in-memory database when given no files; this server has one database.
     ds.remove_database("_memory")
     ds.add_database(Database(ds, path=str(path), is_mutable=True), name=DB_NAME)

@@ -47,34 +47,34 @@ def missing_descriptions(schema: dict[str, tuple[str, list[str]]]) -> list[str]:
     return missing
 
 
-def _search_form(action: str) -> str:
-    return (f'<form action="{action}" method="get" class="govcrawl-search">'
-            '<label>搜索 Search <input type="search" name="q" placeholder="法院"></label> '
+def search_form(action: str, name: str = "_search", value: str = "") -> str:
+    """The search box: every word must occur; also on the home page (plugin)."""
+    return (f'<form action="{action}" method="get" class="govcrawl-search" role="search">'
+            f'<input type="search" name="{name}" value="{_escape(value)}" aria-label="搜索 Search"'
+            ' placeholder="法院 检察 （多个词须同时出现 all words must occur）" size="40"> '
             '<input type="submit" value="搜索 Search"></form>')
 
 
-# Facets a person asks for first. `month` and `province` are the browse plugin's facet types:
-# the views have no publish_month or province column (see docs/browsing.md).
+# Facets a person asks for first. `month` and `province` are the browse plugin's facet types on
+# `articles` (it has no publish_month or province column); article_list has both, and portal
+# names rather than ids.
 ARTICLE_FACETS: list[Any] = [
     "portal_id", {"province": "portal_id"}, "source", "editor", "author",
     {"month": "published_at"},
 ]
+LIST_FACETS: list[Any] = ["portal", "province", "publish_month", "source", "editor", "author"]
+
+#: Tables only the crawler needs: listed behind Datasette's "hidden tables" link.
+INTERNAL_TABLES = frozenset({"alembic_version", "article_bands", "meta", "fetch_state",
+                             "sqlite_sequence", "channel_progress"})
+#: Views only the index reads. Datasette cannot hide a view, so its page is not served (the
+#: index reads it inside SQLite, where Datasette's permissions do not apply).
+INTERNAL_VIEWS = frozenset({"articles_fts_source"})
 
 _TABLE_EXTRAS: dict[str, dict[str, Any]] = {
-    "articles": {
-        # The index reads articles through a view, so Datasette cannot find it unaided.
-        "fts_table": "articles_fts",
-        "fts_pk": "id",
-        "label_column": "title",
-        "sort_desc": "id",
-        "facets": ARTICLE_FACETS,
-        "description_html_extra": _search_form("search"),
-    },
-    "article_list": {
-        "sort_desc": "id",
-        "facets": ARTICLE_FACETS,
-        "description_html_extra": _search_form("search"),
-    },
+    "articles": {"label_column": "title", "sort_desc": "id", "facets": ARTICLE_FACETS},
+    "article_list": {"title": "文章一览 Articles", "sort_desc": "published_at",
+                     "facets": LIST_FACETS},
     "portals": {"label_column": "name", "facets": ["level", "province"]},
     "syndication_groups": {"sort_desc": "copies"},
     "article_versions": {"sort_desc": "observed_at", "facets": ["article_id"]},
@@ -86,18 +86,28 @@ _TABLE_EXTRAS: dict[str, dict[str, Any]] = {
 }
 
 
+def _columns_toggle(columns: list[str], known: dict[str, Text]) -> str:
+    """Column descriptions folded away: a reader opens them when a column puzzles them."""
+    items = "".join(f"<dt>{_escape(col)}</dt><dd>{_escape(known.get(col, UNDESCRIBED).both())}"
+                    "</dd>" for col in columns)
+    return ('<details class="govcrawl-columns"><summary>字段说明 What each column holds'
+            f'</summary><dl class="column-descriptions">{items}</dl></details>')
+
+
 def _table_metadata(name: str, columns: list[str]) -> dict[str, Any]:
     described = DESCRIPTIONS.get(name)
     text = described.text if described else UNDESCRIBED
     known = described.columns if described else {}
-    extras = dict(_TABLE_EXTRAS.get(name, {}))
-    form = extras.pop("description_html_extra", "")
     table: dict[str, Any] = {
         "title": f"{name} · {text.zh}",
-        "description_html": (f"{_escape(text.zh)}<br>{_escape(text.en)}{form}"),
-        "columns": {col: known.get(col, UNDESCRIBED).both() for col in columns},
+        "description_html": (f"{_escape(text.zh)}<br>{_escape(text.en)}"
+                             + _columns_toggle(columns, known)),
     }
-    table.update(extras)
+    if name in INTERNAL_TABLES:
+        table["hidden"] = True
+    if name in INTERNAL_VIEWS:
+        table["allow"] = False
+    table.update(_TABLE_EXTRAS.get(name, {}))
     return table
 
 
@@ -113,16 +123,19 @@ def build_metadata(path: Path, allow_sql: bool = False) -> dict[str, Any]:
         "title": "govcrawl 政法网站档案 · political-legal portal archive",
         "description_html": (
             "只读浏览 govcrawl 档案库。<br>Read-only view of a govcrawl archive: start with "
-            f'<a href="/{DB_NAME}/article_list">文章一览 article list</a>, '
-            f'<a href="/{DB_NAME}/search">搜索 search</a> or '
+            f'<a href="/{DB_NAME}/article_list">文章一览 article list</a> or '
             f'<a href="/{DB_NAME}/articles_per_portal_month{CHART_FRAGMENT}">'
-            "每月文章数图表 the monthly chart</a>." + _search_form(f"/{DB_NAME}/search")),
+            "每月文章数图表 the monthly chart</a>."
+            + search_form(f"/{DB_NAME}/article_list")),
         "databases": {
             DB_NAME: {
                 "description_html": (
-                    "政法门户网站文章档案。<br>Articles archived from political-legal portals."),
+                    "政法门户网站文章档案。<br>Articles archived from political-legal portals."
+                    + search_form(f"/{DB_NAME}/article_list")),
                 "tables": tables,
-                "queries": canned_queries(),
+                # The SQL of a canned query is for programmers: readers see its results.
+                "queries": {name: {**query, "hide_sql": True}
+                            for name, query in canned_queries().items()},
             }
         },
         "plugins": {PLUGIN_NAME: {"database": DB_NAME}},

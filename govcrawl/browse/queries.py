@@ -1,12 +1,13 @@
 """Canned queries: the questions people ask of the archive, answerable without arbitrary SQL.
 
 Every query is read-only SQL with named parameters (Datasette binds them; no user text is
-spliced in). Search follows `govcrawl.store.query.search`: terms of 3+ characters go through the
-FTS5 trigram index as one string, two-character terms (法院) as the indexed trigrams that start
-with them (case-folded by `govcrawl_fold()`), and only one-character terms scan title and body
-with `instr`; a traditional-script query is also searched in simplified form through
-`govcrawl_t2s()`, and a URL is matched by its identity `govcrawl_url_key()` (http and https
-alike), SQL functions the browse plugin registers from the crawler's own code.
+spliced in). Search follows `govcrawl.store.query.match_sql`: the query's terms (AND; "quoted
+phrases" whole; each also in simplified form) come from `govcrawl_search_terms()`; terms of 3+
+characters go through the FTS5 trigram index as one string, two-character terms (法院) as the
+indexed trigrams that start with them (case-folded by `govcrawl_fold()`), and only
+one-character terms scan title and body with `instr`. A URL is matched by its identity
+`govcrawl_url_key()` (http and https alike). These are SQL functions the browse plugin registers
+from the crawler's own code.
 """
 
 from __future__ import annotations
@@ -15,31 +16,38 @@ from typing import Any
 
 from govcrawl.store.query import TWO_CHAR_MATCH
 
-#: `hits(id)`: the ids of articles whose title or body contains :q (empty :q finds nothing).
-#: CROSS JOIN keeps `terms` the outer loop so only a one-character term scans the content table.
+#: `hits(id)`: the ids of articles whose title or body contains every term of :q (terms and
+#: their variants from `govcrawl_search_terms()`, i.e. `store.query.search_terms`; no term finds
+#: nothing). CROSS JOIN keeps `terms` the outer loop so only one-character terms scan the
+#: content table; an article is a hit when it matched each term in some variant.
 SEARCH_HITS = f"""
-terms(t) AS (
-  SELECT trim(:q) UNION SELECT govcrawl_t2s(trim(:q))
+terms(i, t) AS (
+  SELECT term.key, variant.value
+  FROM json_each(govcrawl_search_terms(:q)) AS term, json_each(term.value) AS variant
 ),
-hits(id) AS (
-  SELECT articles_fts.rowid FROM terms CROSS JOIN articles_fts
+term_hits(i, id) AS (
+  SELECT terms.i, articles_fts.rowid FROM terms CROSS JOIN articles_fts
   WHERE length(terms.t) >= 3
     AND articles_fts MATCH '"' || replace(terms.t, '"', '""') || '"'
   UNION
-  SELECT articles_fts.rowid FROM terms CROSS JOIN articles_fts
+  SELECT terms.i, articles_fts.rowid FROM terms CROSS JOIN articles_fts
   WHERE length(terms.t) = 2
     AND articles_fts MATCH {TWO_CHAR_MATCH.format(t="govcrawl_fold(terms.t)")}
   UNION
-  SELECT a.id FROM terms CROSS JOIN articles a
+  SELECT terms.i, a.id FROM terms CROSS JOIN articles a
   WHERE length(terms.t) = 1
     AND (instr(a.title, terms.t) > 0 OR instr(a.body_text, terms.t) > 0)
+),
+hits(id) AS (
+  SELECT id FROM term_hits GROUP BY id
+  HAVING COUNT(DISTINCT i) = (SELECT COUNT(DISTINCT i) FROM terms)
 )"""
 
 SEARCH = f"""WITH {SEARCH_HITS}
 SELECT a.id AS article_id, a.title, p.name AS portal, a.published_at, a.source, a.author,
        a.editor, COALESCE(a.duplicate_of, a.id) AS head_id, a.url
 FROM hits JOIN articles a ON a.id = hits.id JOIN portals p ON p.id = a.portal_id
-ORDER BY a.id DESC"""
+ORDER BY a.published_at DESC, a.id DESC"""
 
 CARRIED_BY = """WITH target(head_id) AS (
   SELECT COALESCE(duplicate_of, id) FROM articles
@@ -103,6 +111,25 @@ WHERE a.published_at IS NOT NULL
 GROUP BY month, p.name
 ORDER BY month, p.name"""
 
+#: Per province: each archived portal, how its address is known (the declaration's evidence,
+#: recorded at each crawl), its newest article and its mean articles per month over the span
+#: from its first to its newest publish month.
+COVERAGE_BY_PROVINCE = """SELECT
+  COALESCE(p.province, CASE WHEN p.level = 'national' THEN '(national)'
+                            ELSE '(no province)' END) AS province,
+  p.id AS portal_id, p.name AS portal,
+  COALESCE(json_extract(p.extra, '$.evidence'), '-') AS evidence,
+  COUNT(a.id) AS articles,
+  substr(MAX(a.published_at), 1, 10) AS last_published,
+  ROUND(CAST(COUNT(a.published_at) AS REAL) / MAX(1,
+    (CAST(substr(MAX(a.published_at), 1, 4) AS INTEGER) * 12
+     + CAST(substr(MAX(a.published_at), 6, 2) AS INTEGER))
+    - (CAST(substr(MIN(a.published_at), 1, 4) AS INTEGER) * 12
+       + CAST(substr(MIN(a.published_at), 6, 2) AS INTEGER)) + 1), 1) AS articles_per_month
+FROM portals p LEFT JOIN articles a ON a.portal_id = p.id
+GROUP BY p.id, p.name, p.province, p.level, p.extra
+ORDER BY p.province IS NULL, p.province, p.id"""
+
 #: datasette-atom columns. atom_id is the canonical URL: stable across archive rebuilds.
 #: An empty :q subscribes to every new article. datasette-atom 0.9 fails (HTTP 500) on a query
 #: that returns no rows, so a search nothing matches yet yields one fixed placeholder entry (same
@@ -110,7 +137,7 @@ ORDER BY month, p.name"""
 FEED = f"""WITH {SEARCH_HITS},
 entries AS (
   SELECT a.canonical_url AS atom_id, a.title AS atom_title, a.first_seen AS atom_updated,
-         a.url AS atom_link, p.name AS atom_author_name,
+         a.published_at AS atom_published, a.url AS atom_link, p.name AS atom_author_name,
          p.name || ' · ' || COALESCE(a.published_at, '') || ' · ' || COALESCE(a.source, '')
            || char(10) || char(10) || substr(COALESCE(a.body_text, ''), 1, 500) AS atom_content
   FROM articles a JOIN portals p ON p.id = a.portal_id
@@ -121,11 +148,35 @@ entries AS (
 SELECT * FROM entries
 UNION ALL
 SELECT 'tag:govcrawl,2025:feed/no-match/' || trim(:q), '暂无匹配的文章 No article matches yet: '
-       || trim(:q), '2025-01-01T00:00:00+00:00', 'search', 'govcrawl',
+       || trim(:q), '2025-01-01T00:00:00+00:00', NULL, 'search', 'govcrawl',
        '档案中尚无包含「' || trim(:q) || '」的文章；有新文章时会出现在此订阅中。'
        || char(10) || 'No archived article contains "' || trim(:q) || '" yet; new ones will '
        || 'appear in this feed.'
 WHERE NOT EXISTS (SELECT 1 FROM entries)"""
+
+#: The home page: the newest articles by publication date.
+LATEST_ARTICLES = """SELECT a.id, a.title, p.name AS portal, a.published_at
+FROM articles a JOIN portals p ON p.id = a.portal_id
+ORDER BY a.published_at DESC, a.id DESC
+LIMIT :n"""
+
+#: The home page: each declared portal's articles, newest article and its last crawl run
+#: (runs are named after the portal they crawled) with the URLs that run refused or failed.
+PORTAL_HEALTH = """WITH counts AS (
+  SELECT portal_id, COUNT(*) AS articles, MAX(published_at) AS newest_published,
+         MAX(first_seen) AS newest_archived
+  FROM articles GROUP BY portal_id
+),
+last_run AS (SELECT spider, MAX(id) AS run_id FROM runs GROUP BY spider)
+SELECT p.id AS portal_id, p.name AS portal, p.province, COALESCE(c.articles, 0) AS articles,
+       substr(c.newest_published, 1, 10) AS newest_published,
+       substr(c.newest_archived, 1, 16) AS newest_archived,
+       r.status AS last_run_status, substr(COALESCE(r.finished_at, r.started_at), 1, 16)
+         AS last_run_at,
+       (SELECT COUNT(*) FROM rejects j WHERE j.run_id = r.id) AS last_run_refused
+FROM portals p LEFT JOIN counts c ON c.portal_id = p.id
+LEFT JOIN last_run l ON l.spider = p.id LEFT JOIN runs r ON r.id = l.run_id
+ORDER BY p.province IS NOT NULL, p.province, p.id"""
 
 #: datasette-vega reads its chart settings from the URL fragment.
 CHART_FRAGMENT = ("#g.mark=bar&g.x_column=month&g.x_type=ordinal&g.y_column=articles"
@@ -140,9 +191,13 @@ def canned_queries() -> dict[str, dict[str, Any]]:
             "sql": SEARCH,
             "params": ["q"],
             "description_html": (
-                "标题或正文包含该词的文章；两个字的词（如 法院）也能搜到。"
-                "<br>Articles whose title or body contains the term; two-character terms such as "
-                "法院 work too (3+ characters use the trigram index, shorter ones a scan)."),
+                "标题或正文包含所有词的文章（如 <code>法院 检察</code>；引号内为整句），繁简均可。"
+                "可排序、可按网站/省份/月份筛选的结果见"
+                '<a href="article_list">文章一览</a>的搜索框。'
+                "<br>Articles whose title or body contains every word (<code>法院 检察</code>; "
+                '"quoted phrase" whole), any length, simplified or traditional. To sort and '
+                'filter by portal, province or month, search in <a href="article_list">'
+                "article_list</a>."),
         },
         "carried_by": {
             "title": "哪些网站刊登了这篇文章 Which portals carried an article",
@@ -178,6 +233,15 @@ def canned_queries() -> dict[str, dict[str, Any]]:
             "title": "编稿最多的编辑 Busiest editors",
             "sql": BUSIEST_EDITORS,
             "description_html": "按责任编辑与网站统计篇数。<br>Articles per editor and portal.",
+        },
+        "coverage_by_province": {
+            "title": "各省覆盖情况 Coverage by province",
+            "sql": COVERAGE_BY_PROVINCE,
+            "description_html": (
+                "每省的网站、地址依据（pattern：见过文章网址；homepage：仅知首页）、最新文章日期"
+                "与月均文章数。<br>Per province: each portal, how its address is known "
+                "(evidence), its newest article and its articles per month. Portals never "
+                "crawled are listed by <code>govcrawl stats --by-province</code>."),
         },
         "articles_per_portal_month": {
             "title": "各网站每月文章数 Articles per portal per month",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import socket
 import sys
 from pathlib import Path
@@ -18,8 +19,11 @@ from govcrawl.cli import UsageError
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "browse", help="browse the archive in Datasette (read-only)",
-        description="Serve the archive read-only in Datasette: article pages, facets, Chinese "
-                    "search, canned queries, a monthly chart and Atom feeds.")
+        description="Serve the archive read-only in Datasette: a home page with search, "
+                    "article pages with archived snapshots, facets, Chinese search (every "
+                    "word, any length), canned queries, a monthly chart and Atom feeds. "
+                    "Example: govcrawl browse --db output/govcrawl.db, then open "
+                    "http://127.0.0.1:8001/")
     parser.add_argument("--db", metavar="PATH",
                         help="archive file or sqlite:/// URL (default: $GOVCRAWL_DATABASE_URL, "
                              "else output/govcrawl.db)")
@@ -29,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "archive to the network and prints a warning)")
     parser.add_argument("--allow-sql", action="store_true",
                         help="allow arbitrary read-only SQL queries (off by default)")
+    parser.add_argument("--media", metavar="DIR",
+                        help="where the crawl stored downloaded images (GOVCRAWL_FETCH_MEDIA), "
+                             "shown in archived snapshots (default: $GOVCRAWL_FILES_STORE, else "
+                             "output/media)")
     parser.set_defaults(func=run)
 
 
@@ -79,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
 
     path = archive_path(args.db)
     try:
-        ds = build_datasette(path, allow_sql=args.allow_sql)
+        ds = build_datasette(path, allow_sql=args.allow_sql,
+                             media_dir=Path(args.media or os.environ.get(
+                                 "GOVCRAWL_FILES_STORE", "output/media")))
     except ArchiveUnreadable as exc:
         raise UsageError(str(exc)) from exc
     _check_port(args.host, args.port)

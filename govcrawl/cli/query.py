@@ -86,8 +86,10 @@ def add_filter_args(parser: argparse.ArgumentParser, limit_help: str) -> None:
     g.add_argument("--editor", metavar="TEXT", help="责任编辑 contains TEXT")
     add_dated_arg(g, "--published-since", "published on or after this day")
     add_dated_arg(g, "--published-until", "published on or before this day", old="--until")
-    g.add_argument("--search", metavar="TEXT",
-                   help="title or body contains TEXT (any length; simplified or traditional)")
+    g.add_argument("--search", metavar="TEXT", action="append",
+                   help="title or body contains every word of TEXT (AND; \"quoted phrase\" "
+                        "kept whole; any length; simplified or traditional); repeat to add "
+                        "words")
     g.add_argument("--edited", action="store_true", help="only articles changed since archived")
     g.add_argument("--removed", action="store_true", help="only articles a portal took down")
     g.add_argument("--collapse", action="store_true",
@@ -108,7 +110,8 @@ def filters_from(args: argparse.Namespace, archive: Archive,
         f = R.Filters(
             portal=args.portal, province=args.province, source=args.source, author=args.author,
             editor=args.editor, since=dated_from(args, "--published-since"),
-            until=dated_from(args, "--published-until", old="--until"), search=args.search,
+            until=dated_from(args, "--published-until", old="--until"),
+            search=" ".join(args.search or ()) or None,
             edited=args.edited, removed=args.removed, collapse=args.collapse, sort=args.sort,
             limit=limit or None)
     except ValueError as exc:

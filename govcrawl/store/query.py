@@ -7,25 +7,19 @@ vocabulary (migration 0004 indexes each text with a newline appended, so every o
 a trigram). Only a one-character query scans the content table with `instr`. On PostgreSQL,
 ILIKE over pg_trgm GIN indexes. Traditional input is converted with OpenCC t2s and both forms
 are searched. Parameters only: no user text is spliced into SQL.
+
+A search text is one or more terms, all of which must occur (AND): words split at white space,
+a "quoted phrase" kept whole (`search_terms`). `match_sql` turns it into the one SQLite
+condition the CLI, the Python API and browse's search box all use.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Engine,
-    Select,
-    TextClause,
-    column,
-    func,
-    or_,
-    select,
-    table,
-    text,
-)
+from sqlalchemy import ColumnElement, Engine, and_, or_, select, text
 
 from govcrawl.dedup import _t2s
 from govcrawl.store.schema import articles, portals, rejects
@@ -74,6 +68,45 @@ def _variants(query: str) -> list[str]:
     return [query] if simplified == query else [query, simplified]
 
 
+#: A "quoted phrase" (kept whole, quotes dropped) or a run of non-space characters; a quote
+#: with no partner is an ordinary character.
+_TERM = re.compile(r'"([^"]*[^\s"][^"]*)"|(\S+)')
+
+
+def search_terms(text: str) -> list[list[str]]:
+    """The terms of a search text, each as its variants (as written, and simplified when that
+    differs); a match must contain every term in one of its variants."""
+    terms: list[list[str]] = []
+    for phrase, word in _TERM.findall(text):
+        variants = _variants(phrase or word)
+        if variants[0] and variants not in terms:
+            terms.append(variants)
+    return terms
+
+
+def match_sql(text: str, id_column: str, prefix: str = "search") -> tuple[str, dict[str, str]]:
+    """A SQLite condition on `id_column` (an articles id) selecting the articles that contain
+    every term of `text`, and its parameters (named `prefix`_i_j); ('', {}) for no terms."""
+    conds, params = [], {}
+    for i, variants in enumerate(search_terms(text)):
+        alternatives = []
+        for j, variant in enumerate(variants):
+            name = f"{prefix}_{i}_{j}"
+            if len(variant) >= 3:
+                match, params[name] = f":{name}", _fts_string(variant)
+            elif len(variant) == 2:
+                match, params[name] = TWO_CHAR_MATCH.format(t=f":{name}"), fold(variant)
+            else:
+                alternatives.append(f"{id_column} IN (SELECT id FROM articles WHERE "
+                                    f"instr(title, :{name}) > 0 OR instr(body_text, :{name}) > 0)")
+                params[name] = variant
+                continue
+            alternatives.append(f"{id_column} IN (SELECT rowid FROM articles_fts "
+                                f"WHERE articles_fts MATCH {match})")
+        conds.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(conds), params
+
+
 def _fts_string(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -86,19 +119,6 @@ TWO_CHAR_MATCH = (
     " FROM articles_fts_terms WHERE term >= {t} AND term < {t} || char(1114111))"
 )
 
-#: The FTS5 table as a FROM/JOIN target (SQLAlchemy cannot declare virtual tables).
-articles_fts = table("articles_fts", column("rowid"))
-
-
-def fts_match(term: str, param: str) -> TextClause | None:
-    """`articles_fts MATCH …` for a term of 2+ characters (None: one character, no index)."""
-    if len(term) >= 3:
-        return text(f"articles_fts MATCH :{param}").bindparams(**{param: _fts_string(term)})
-    if len(term) == 2:
-        return text("articles_fts MATCH " + TWO_CHAR_MATCH.format(t=f":{param}")).bindparams(
-            **{param: fold(term)})
-    return None
-
 
 def fold(term: str) -> str:
     """Case-fold as the trigram index does, one character at a time (ＡＩ → ａｉ, ΣΟ → σο;
@@ -106,53 +126,44 @@ def fold(term: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in term)
 
 
-def scan_condition(term: str) -> ColumnElement[bool]:
-    """Title or body contains `term`, by scanning the content table (SQLite, one character)."""
-    return or_(func.instr(articles.c.title, term) > 0, func.instr(articles.c.body_text, term) > 0)
-
-
 def _like_pattern(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def like_condition(text: str) -> ColumnElement[bool] | None:
+    """PostgreSQL's form of `match_sql`: every term (either variant) in title or body, by ILIKE
+    (pg_trgm indexes serve it); None for no terms."""
+    conds = []
+    for variants in search_terms(text):
+        patterns = [_like_pattern(v) for v in variants]
+        conds.append(or_(*(c.ilike(p, escape="\\") for p in patterns
+                           for c in (articles.c.title, articles.c.body_text))))
+    return and_(*conds) if conds else None
+
+
+def search_condition(text_: str, dialect: str) -> ColumnElement[bool] | None:
+    """The search as a WHERE condition on the `articles` table (None: no terms)."""
+    if dialect != "sqlite":
+        return like_condition(text_)
+    sql, params = match_sql(text_, "articles.id")
+    return text(sql).bindparams(**params) if sql else None
+
+
 def search(db: Any, query: str, limit: int = 20, heads_only: bool = False) -> list[Hit]:
-    """Articles whose title or body contains `query` (newest id first)."""
-    terms = [t for t in _variants(query) if t]
-    if not terms:
-        return []
+    """Articles containing every term of `query` (newest id first)."""
     engine = _engine(db)
-    cols = (articles.c.id, articles.c.duplicate_of, articles.c.portal_id, articles.c.title,
-            articles.c.url, articles.c.published_at)
-    if engine.dialect.name == "sqlite":
-        queries = [_sqlite_search(term, i, cols) for i, term in enumerate(terms)]
-    else:
-        conds = []
-        for term in terms:
-            pattern = _like_pattern(term)
-            conds += [articles.c.title.ilike(pattern, escape="\\"),
-                      articles.c.body_text.ilike(pattern, escape="\\")]
-        queries = [select(*cols).where(or_(*conds)).order_by(articles.c.id.desc())]
-    found: dict[int, Any] = {}
+    cond = search_condition(query, engine.dialect.name)
+    if cond is None:
+        return []
+    q = (select(articles.c.id, articles.c.duplicate_of, articles.c.portal_id, articles.c.title,
+                articles.c.url, articles.c.published_at)
+         .where(cond).order_by(articles.c.id.desc()).limit(limit))
+    if heads_only:
+        q = q.where(articles.c.duplicate_of.is_(None))
     with engine.connect() as conn:
-        for query_ in queries:
-            if heads_only:
-                query_ = query_.where(articles.c.duplicate_of.is_(None))
-            for r in conn.execute(query_.limit(limit)):
-                found[r.id] = r
-    rows = sorted(found.values(), key=lambda r: r.id, reverse=True)[:limit]
+        rows = conn.execute(q).all()
     return [Hit(r.id, r.duplicate_of or r.id, r.portal_id, r.title, r.url, r.published_at)
             for r in rows]
-
-
-def _sqlite_search(term: str, i: int, cols: tuple) -> Select:
-    """Newest-first matches of one term: the trigram index, or `instr` for one character."""
-    match = fts_match(term, f"term{i}")
-    if match is None:
-        return select(*cols).where(scan_condition(term)).order_by(articles.c.id.desc())
-    return (select(*cols)
-            .select_from(articles_fts.join(articles, articles.c.id == articles_fts.c.rowid))
-            .where(match)
-            .order_by(articles_fts.c.rowid.desc()))
 
 
 def _member(r: Any) -> Member:

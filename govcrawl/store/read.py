@@ -2,9 +2,9 @@
 article in full (`show`), and per-portal statistics (`stats`).
 
 Plain SQLAlchemy Core over the engine, no Scrapy. Every user value (filter text, search text,
-dates) is bound as a parameter; search follows `store.query.search` (FTS5 trigram index for 2+
-characters, `instr` on the content table for one, ILIKE over pg_trgm on PostgreSQL; traditional
-input is searched in both scripts).
+dates) is bound as a parameter; search is `store.query.search_condition` (every term, AND;
+FTS5 trigram index for 2+ characters, `instr` on the content table for one, ILIKE over pg_trgm on
+PostgreSQL; traditional input is searched in both scripts).
 """
 
 from __future__ import annotations
@@ -31,14 +31,7 @@ from govcrawl import dedup
 from govcrawl.records import RawResponse
 from govcrawl.store import bodies
 from govcrawl.store.db import resolve_url
-from govcrawl.store.query import (
-    _like_pattern,
-    _variants,
-    articles_fts,
-    fts_match,
-    group_of,
-    scan_condition,
-)
+from govcrawl.store.query import _like_pattern, _variants, group_of, search_condition
 from govcrawl.store.schema import (
     article_events,
     article_versions,
@@ -124,25 +117,6 @@ def _contains(column: Any, value: str, dialect: str) -> ColumnElement[bool]:
             conds.append(func.instr(column, term) > 0)
         else:
             conds.append(column.ilike(_like_pattern(term), escape="\\"))
-    return or_(*conds)
-
-
-def search_condition(value: str, dialect: str) -> ColumnElement[bool] | None:
-    """The `store.query.search` match as a WHERE condition on `articles` (None: empty text)."""
-    terms = [t for t in _variants(value) if t]
-    if not terms:
-        return None
-    conds: list[ColumnElement[bool]] = []
-    for i, term in enumerate(terms):
-        match = fts_match(term, f"fts{i}") if dialect == "sqlite" else None
-        if match is not None:
-            conds.append(articles.c.id.in_(select(articles_fts.c.rowid).where(match)))
-        elif dialect == "sqlite":
-            conds.append(scan_condition(term))
-        else:
-            pattern = _like_pattern(term)
-            conds += [articles.c.title.ilike(pattern, escape="\\"),
-                      articles.c.body_text.ilike(pattern, escape="\\")]
     return or_(*conds)
 
 

@@ -63,7 +63,8 @@ def test_non_loopback_bind_warns_naming_the_archive_and_tables(archive, monkeypa
     started: dict[str, object] = {}
     monkeypatch.setattr(browse_cli, "_check_port", lambda host, port: None)
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw))
-    args = argparse.Namespace(db=str(archive.path), port=8001, host="0.0.0.0", allow_sql=False)
+    args = argparse.Namespace(db=str(archive.path), port=8001, host="0.0.0.0", allow_sql=False,
+                              media=None)
     assert browse_cli.run(args) == 0
     err = capsys.readouterr().err
     assert "WARNING" in err and str(archive.path.resolve()) in err

@@ -65,7 +65,7 @@ def test_pages_answer(archive):
 
 def test_facets_count_what_the_archive_holds(archive):
     async def body(ds):
-        response = await ds.client.get(f"/{DB_NAME}/article_list.json?_size=0")
+        response = await ds.client.get(f"/{DB_NAME}/articles.json?_size=0")
         facets = response.json()["facet_results"]
         assert set(facets) == {"portal_id", "province(portal_id)", "source", "editor", "author",
                                "month(published_at)"}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from factory import entry
 from sqlalchemy import text
 
-from govcrawl.store import query
+from govcrawl.store import query, read
 
 DOCS = {
     "http://x.cn/1.html": ("最高人民法院发布典型案例", "最高人民法院今天发布一批知识产权司法保护典型案例。"),
@@ -134,3 +139,47 @@ def test_two_character_search_folds_case_beyond_ascii(archive) -> None:
         assert _urls(query.search(archive, q)) == {"http://f.cn/1.html"}, q
     for q in ("ΣΟ", "σο", "ΣΟΦ"):
         assert _urls(query.search(archive, q)) == {"http://f.cn/2.html"}, q
+
+
+def test_search_text_is_words_and_quoted_phrases() -> None:
+    assert query.search_terms("法院  检察") == [["法院"], ["检察"]]
+    assert query.search_terms('"公益 诉讼" 法') == [["公益 诉讼"], ["法"]]
+    assert query.search_terms("檢察 法院 法院") == [["檢察", "检察"], ["法院"]]
+    assert query.search_terms('"辅 x') == [['"辅'], ["x"]]  # an unpaired quote is a character
+    assert query.search_terms("  ") == [] and query.match_sql(" ", "id") == ("", {})
+
+
+def test_every_word_must_occur_whatever_its_length_or_script(archive) -> None:
+    _load(archive)
+    archive.store_batch([entry("http://x.cn/5.html", "Supreme People's Court 发布 公告", title="英文")])
+    assert _urls(query.search(archive, "法院 典型案例")) == {"http://x.cn/1.html"}
+    assert _urls(query.search(archive, "最高 法院 案例")) == {"http://x.cn/1.html"}
+    assert query.search(archive, "法院 检察") == []  # each is in a different article
+    assert _urls(query.search(archive, "檢察 公益")) == {"http://x.cn/2.html"}
+    assert _urls(query.search(archive, "法 宣传")) == {"http://x.cn/4.html"}
+    assert _urls(query.search(archive, "发布 Court")) == {"http://x.cn/5.html"}
+    assert _urls(query.search(archive, '"Court 发布"')) == {"http://x.cn/5.html"}
+    assert query.search(archive, '"发布 Court"') == []  # a phrase keeps its order
+
+
+def test_listing_filters_and_repeated_cli_search_combine_words(archive, sqlite_url) -> None:
+    _load(archive)
+    found = {r["url"] for r in read.iter_articles(archive, read.Filters(search="公益 诉讼 检察"))}
+    assert found == {"http://x.cn/2.html"}
+    assert read.count_articles(archive, read.Filters(search="法院 检察")) == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVCRAWL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "govcrawl", "query", "--database", sqlite_url, "--format",
+         "jsonl", "--search", "最高", "--search", "典型案例"],
+        capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["url"] for line in result.stdout.splitlines()] == [
+        "http://x.cn/1.html"]
+
+
+def test_every_word_must_occur_on_postgresql_too(pg_archive) -> None:
+    _load(pg_archive)
+    assert _urls(query.search(pg_archive, "法院 典型案例")) == {"http://x.cn/1.html"}
+    assert query.search(pg_archive, "法院 检察") == []
+    assert _urls(query.search(pg_archive, "檢察 公益")) == {"http://x.cn/2.html"}
+    assert _urls(query.search(pg_archive, '"法治" %1')) == {"http://x.cn/4.html"}

@@ -8,12 +8,15 @@ importlib.resources), which holds the article page.
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import urllib.parse
 from typing import Any
 
 from datasette import hookimpl
 from datasette.facets import Facet
+from datasette.filters import FilterArguments
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Request
 from markupsafe import Markup, escape
@@ -26,13 +29,12 @@ def _archive_name(datasette: Any) -> str | None:
     return config.get("database")
 
 
-def _t2s(value: object) -> object:
-    """Simplified form of a traditional-script query, as `store.query.search` searches it."""
-    if not isinstance(value, str):
-        return value
-    from govcrawl.dedup import _t2s as converter
+def _search_terms(value: object) -> str:
+    """The terms of a search text and their variants as JSON (`store.query.search_terms`)."""
+    from govcrawl.store.query import search_terms
 
-    return converter().convert(value)
+    return json.dumps(search_terms(value) if isinstance(value, str) else [],
+                      ensure_ascii=False)
 
 
 def _fold(value: object) -> object:
@@ -62,9 +64,32 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
     if database != _archive_name(datasette):
         return
     conn.execute("PRAGMA query_only = 1")
-    conn.create_function("govcrawl_t2s", 1, _t2s, deterministic=True)
+    conn.create_function("govcrawl_search_terms", 1, _search_terms, deterministic=True)
     conn.create_function("govcrawl_fold", 1, _fold, deterministic=True)
     conn.create_function("govcrawl_url_key", 1, _url_key, deterministic=True)
+
+
+#: Tables whose search box (`?_search=`) goes through `store.query.match_sql`.
+SEARCHABLE = ("articles", "article_list")
+
+
+@hookimpl(trylast=True)
+def filters_from_request(request: Request, database: str, table: str,
+                         datasette: Any) -> FilterArguments | None:
+    """`?_search=` on articles and article_list, by the CLI's own search: every term (AND),
+    any length, either script. No `fts_table` is configured, so Datasette's own FTS search
+    (which finds nothing for a two-character word in a trigram index) never runs; running last,
+    this hook's `supports_search` shows the search box anyway."""
+    if database != _archive_name(datasette) or table not in SEARCHABLE:
+        return None
+    from govcrawl.store.query import match_sql
+
+    text = request.args.get("_search", "")
+    extra = {"supports_search": True, "search": text}
+    sql, params = match_sql(text, "id", prefix="govcrawl_search")
+    if not sql:
+        return FilterArguments([], extra_context=extra)
+    return FilterArguments([sql], params, [f"搜索 search: {text}"], extra)
 
 
 class _DerivedFacet(Facet):
@@ -154,18 +179,27 @@ def register_facet_classes() -> list[type[Facet]]:
     return [MonthFacet, ProvinceFacet]
 
 
+#: Columns of article_list whose cells open the article page (`id` and `title` the row's own).
+_LIST_LINKS = {"id": "id", "title": "id", "head_id": "head_id"}
+
+
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
-    """In canned queries, article ids and titles link to the article page."""
-    if table is not None or database != _archive_name(datasette) or value in (None, ""):
+    """Article ids and titles link to the article page: in canned queries and article_list."""
+    if database != _archive_name(datasette) or value in (None, ""):
         return None
     keys = row.keys() if hasattr(row, "keys") else []
-    if column in ("article_id", "head_id") and isinstance(value, int):
+    target: object = None
+    if table == "article_list" and column in _LIST_LINKS:
+        target = row[_LIST_LINKS[column]]
+    elif table is not None:
+        return None
+    elif column in ("article_id", "head_id"):
         target = value
-    elif column == "title" and "article_id" in keys and isinstance(row["article_id"], int):
+    elif column == "title" and "article_id" in keys:
         target = row["article_id"]
-    else:
+    if not isinstance(target, int):
         return None
     href = datasette.urls.row(database, "articles", str(target))
     return Markup(f'<a href="{escape(href)}">{escape(value)}</a>')
@@ -173,7 +207,7 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
 
 _ARTICLE_COLUMNS = ("id, portal_id, title, source, author, editor, published_at, "
                     "published_precision, byline_raw, body_text, url, duplicate_of, similarity, "
-                    "is_mirror, first_seen, last_seen, removed_at, script")
+                    "is_mirror, first_seen, last_seen, removed_at, script, response_id")
 
 
 async def _article_context(datasette: Any, database: str, article_id: int) -> dict[str, Any]:
@@ -205,21 +239,62 @@ async def _article_context(datasette: Any, database: str, article_id: int) -> di
         "events": [dict(r) for r in events.rows],
         "carried_by_url": datasette.urls.path(
             f"/{database}/carried_by?" + urllib.parse.urlencode({"article": article_id})),
+        "snapshot_url": (datasette.urls.path(f"/{database}/-/snapshot/{article['response_id']}")
+                         if article["response_id"] is not None else None),
     }
+
+
+#: Human names for facets and the search form, by facet name.
+LABELS = {
+    "portal_id": "网站 portal", "portal": "网站 portal", "province(portal_id)": "省份 province",
+    "province": "省份 province", "month(published_at)": "月份 month",
+    "publish_month": "月份 month", "source": "来源 source", "editor": "编辑 editor",
+    "author": "作者 author", "level": "级别 level", "kind": "类别 kind", "status": "状态 status",
+    "event": "事件 event", "reason": "原因 reason", "spider": "爬虫 spider",
+    "article_id": "文章 article",
+}
 
 
 @hookimpl
 def extra_template_vars(view_name: str, database: str | None, table: str | None,
                         request: Request | None, datasette: Any) -> Any:
-    """Data for the article page template (row-govcrawl-articles.html)."""
+    """Labels for facets and, on the article page (row-govcrawl-articles.html), its data; a
+    search's Atom feed address."""
 
     async def inner() -> dict[str, Any]:
-        if (view_name != "row" or table != "articles" or request is None
-                or database != _archive_name(datasette)):
+        if database != _archive_name(datasette) or request is None:
             return {}
-        pks = request.url_vars.get("pks", "")
-        if not pks.isdigit():
-            return {}
-        return {"govcrawl_article": await _article_context(datasette, database, int(pks))}
+        found: dict[str, Any] = {"govcrawl_labels": LABELS}
+        # ?_search= on a table, ?q= on the search query (Datasette names both views "table").
+        text = request.args.get("_search") or request.args.get("q")
+        if text and text.strip():
+            found["govcrawl_feed_url"] = datasette.urls.path(
+                f"/{database}/feed.atom?" + urllib.parse.urlencode({"q": text.strip()}))
+            if "_search" not in request.args:  # the search query: the same search, sortable
+                found["govcrawl_list_url"] = datasette.urls.table(database, "article_list") \
+                    + "?" + urllib.parse.urlencode({"_search": text.strip()})
+        if view_name == "row" and table == "articles":
+            pks = request.url_vars.get("pks", "")
+            if pks.isdigit():
+                found["govcrawl_article"] = await _article_context(datasette, database,
+                                                                   int(pks))
+        return found
 
     return inner
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]] | None:
+    """The home page, snapshots of archived responses, stored media and search feeds."""
+    name = _archive_name(datasette)
+    if name is None:
+        return None
+    from govcrawl.browse.plugin import pages
+
+    db = re.escape(name)
+    return [
+        (r"^/$", pages.home),
+        (rf"^/{db}/-/snapshot/(?P<response_id>[0-9]+)$", pages.snapshot),
+        (rf"^/{db}/-/media/(?P<media_id>[0-9]+)$", pages.media_file),
+        (rf"^/{db}/feed\.atom$", pages.feed),
+    ]
