@@ -19,19 +19,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from govcrawl import dedup
 from govcrawl.export import WarcDamaged, read_warc_portals
 from govcrawl.extract import extract_page
 from govcrawl.portals.registry import Portal
-from govcrawl.records import RawResponse
+from govcrawl.records import PageResult, RawResponse
 from govcrawl.store.archive import Archive, StoreEntry
 from govcrawl.store.schema import articles, portals, responses
 
 UNKNOWN_PORTAL = "unknown"
 UNKNOWN_NAME = "未归属（导入，无对应门户）"
 BATCH = 100
+#: Re-extractions stored per write transaction by `reprocess`.
+REPROCESS_BATCH = 200
 Progress = Callable[[str], None]
 #: A response to import and the portal its source names for it (None: tell by its host).
 Named = tuple[RawResponse, str | None]
@@ -159,14 +161,19 @@ class Importer:
                                 ).first() is not None
 
     def _already_archived(self, raws: list[RawResponse]) -> set[tuple[str, str]]:
-        keys = [(dedup.url_key(r.url), hashlib.sha256(r.body).hexdigest()) for r in raws]
+        """The (url_key, body_sha256) pairs of `raws` already stored.
+
+        Looked up by url_key alone, on its index, and the body hashes compared here: SQLite
+        plans a row-value `IN (VALUES …)` as a scan of the whole responses table, which made
+        each batch cost more the larger the archive."""
+        keys = {(dedup.url_key(r.url), hashlib.sha256(r.body).hexdigest()) for r in raws}
+        url_keys = sorted({k for k, _ in keys})
         found: set[tuple[str, str]] = set()
         with self.archive.read_engine.connect() as conn:
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                found.update((a, b) for a, b in conn.execute(
-                    select(responses.c.url_key, responses.c.body_sha256).where(
-                        tuple_(responses.c.url_key, responses.c.body_sha256).in_(chunk))))
+            for i in range(0, len(url_keys), 500):
+                query = select(responses.c.url_key, responses.c.body_sha256).where(
+                    responses.c.url_key.in_(url_keys[i:i + 500]))
+                found.update((a, b) for a, b in conn.execute(query) if (a, b) in keys)
         return found
 
     def store(self, batch: list[Named], run_id: int) -> None:
@@ -283,6 +290,8 @@ def reprocess(archive: Archive, resolver: PortalResolver, portal_id: str | None 
     Outcomes: `updated` (fields changed; the old values become a version), `unchanged`,
     `new`/`duplicate` (a response that was not an article now is), `reclassified` (a
     non-article response whose kind changed), `kept` (a non-article that still is one).
+    Stored REPROCESS_BATCH at a time, one write transaction per batch and none for a batch in
+    which nothing changed (`Archive.apply_reprocessed`).
     """
     start = None if since is None else datetime(since.year, since.month, since.day, tzinfo=UTC)
     report = IngestReport()
@@ -295,6 +304,14 @@ def reprocess(archive: Archive, resolver: PortalResolver, portal_id: str | None 
                                   .where(responses.c.kind != "article")).all())
         response_portal = dict(conn.execute(
             select(responses.c.id, responses.c.portal_id)).all())
+    batch: list[tuple[int, PageResult, bool]] = []  # (response, re-extraction, reclassified)
+
+    def store() -> None:
+        outcomes = archive.apply_reprocessed([(rid, page) for rid, page, _ in batch])
+        for (_, _, reclassified), outcome in zip(batch, outcomes, strict=True):
+            report.add("reclassified" if reclassified else outcome.status)
+        batch.clear()
+
     done = 0
     try:
         for response_id, raw in archive.iter_responses(portal_id):
@@ -306,17 +323,18 @@ def reprocess(archive: Archive, resolver: PortalResolver, portal_id: str | None 
             page = extract_page(raw.body, url, status=raw.status, headers=raw.headers,
                                 selectors=selectors)
             old_kind = kinds.get(response_id, "article")
-            if page.kind != "article" and old_kind != "article":
-                if page.kind == old_kind:
-                    report.add("kept")
-                else:
-                    archive.apply_reprocessed(response_id, page)
-                    report.add("reclassified")
+            if page.kind != "article" and old_kind != "article" and page.kind == old_kind:
+                report.add("kept")
             else:
-                report.add(archive.apply_reprocessed(response_id, page).status)
+                batch.append((response_id, page, page.kind != "article"
+                              and old_kind != "article"))
+                if len(batch) >= REPROCESS_BATCH:
+                    store()
             done += 1
             if done % 100 == 0:
                 progress(f"reprocess: {done} responses re-extracted")
+        if batch:
+            store()
         progress(f"reprocess: {done} responses re-extracted")
     except BaseException:
         archive.finish_run(run_id, "failed", report.counts)

@@ -12,7 +12,8 @@ at the same moment end linked, not both heads.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from govcrawl import dedup
+from govcrawl import dedup, syndication
 from govcrawl.records import Media, PageResult, RawResponse
 from govcrawl.store import bodies
 from govcrawl.store.schema import (
@@ -54,7 +55,6 @@ VERSIONED = (
     "title", "source", "author", "editor", "published_at", "published_precision",
     "body_text", "body_original", "byline_raw",
 )
-MAX_CANDIDATES = 8  #: candidates verified on text per new article (best MinHash estimate first)
 
 
 @dataclass
@@ -172,10 +172,112 @@ def _band_rows_with_keys(conn: Connection, keys: list[int]) -> list[tuple[int, i
     ).all()
 
 
+_GROUP_COLS = ("id", "is_mirror", "published_at", "url_key", "duplicate_of", "similarity",
+               "content_hash", "fingerprint", "body_text")
+
+
 def _head_rank(row: Any) -> tuple:
-    """Head rule: official copy before a mirror, then earliest published, then first seen."""
-    published = row.published_at or "9999"
-    return (bool(row.is_mirror), published[:10], published, row.first_seen, row.id)
+    """The head rule on an article row (see `syndication.head_rank`)."""
+    return syndication.head_rank(row.is_mirror, row.published_at, row.url_key)
+
+
+@dataclass
+class RelinkReport:
+    """What `Archive.relink` changed: links added, removed, re-pointed at another head."""
+
+    articles: int
+    added: int = 0
+    removed: int = 0
+    repointed: int = 0
+
+
+class _SqlGrouping:
+    """`syndication.Grouping` over one write transaction: the stored links as they were before
+    it, the head rank, and each article's verified copies (exact hash, or an LSH candidate
+    `dedup.compare` accepts). Every candidate is verified, none capped: a cap would make the
+    copies found depend on what else is archived."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.rows: dict[int, Any] = {}
+        self.near: dict[int, dict[int, float]] = {}
+        self._pairs: dict[tuple[int, int], float | None] = {}
+
+    def load(self, ids: Iterable[int]) -> None:
+        missing = [i for i in ids if i not in self.rows]
+        for chunk in _chunks(missing):
+            for r in self.conn.execute(select(*(articles.c[c] for c in _GROUP_COLS))
+                                       .where(articles.c.id.in_(chunk))):
+                self.rows[r.id] = r
+
+    def rank(self, x: int) -> tuple:
+        self.load([x])
+        return _head_rank(self.rows[x])
+
+    def link(self, x: int) -> syndication.Link:
+        self.load([x])
+        r = self.rows[x]
+        return (r.duplicate_of, r.similarity)
+
+    def members(self, h: int) -> list[int]:
+        return self.members_of([h]).get(h, [])
+
+    def members_of(self, heads: list[int]) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for chunk in _chunks(heads):
+            for r in self.conn.execute(select(*(articles.c[c] for c in _GROUP_COLS))
+                                       .where(articles.c.duplicate_of.in_(chunk))):
+                self.rows.setdefault(r.id, r)
+                out.setdefault(r.duplicate_of, []).append(r.id)
+        return out
+
+    def neighbours(self, x: int) -> dict[int, float]:
+        if x not in self.near:
+            self.find_neighbours([x])
+        return self.near[x]
+
+    def find_neighbours(self, ids: list[int]) -> None:
+        """The verified copies of every article in `ids`, with a few IN queries for all."""
+        ids = [x for x in ids if x not in self.near]
+        self.load(ids)
+        by_hash: dict[str, list[int]] = {}
+        hashes = list({self.rows[x].content_hash for x in ids if self.rows[x].content_hash})
+        for chunk in _chunks(hashes):
+            for r in self.conn.execute(select(articles.c.id, articles.c.content_hash)
+                                       .where(articles.c.content_hash.in_(chunk))):
+                by_hash.setdefault(r.content_hash, []).append(r.id)
+        keys: dict[int, list[int]] = {}
+        for x in ids:
+            fp = self.rows[x].fingerprint
+            keys[x] = [k for _, k in dedup.band_keys(dedup.Fingerprint.from_hex(fp))] if fp else []
+        by_band: dict[int, list[int]] = {}
+        for chunk in _chunks(list({k for ks in keys.values() for k in ks})):
+            for key, article_id in _band_rows_with_keys(self.conn, chunk):
+                by_band.setdefault(key, []).append(article_id)
+        cands = {x: {a for k in keys[x] for a in by_band.get(k, ())} - {x} for x in ids}
+        self.load({a for c in cands.values() for a in c})
+        for x in ids:
+            me = self.rows[x]
+            near = {a: 1.0 for a in by_hash.get(me.content_hash or "", ()) if a != x}
+            for a in cands[x] - near.keys():
+                sim = self._verify(me, self.rows[a])
+                if sim is not None:
+                    near[a] = sim
+            self.near[x] = near
+
+    def _verify(self, a: Any, b: Any) -> float | None:
+        """Containment if `dedup.compare` accepts the pair (symmetric, so computed once)."""
+        pair = (min(a.id, b.id), max(a.id, b.id))
+        if pair not in self._pairs:
+            body_a, body_b = a.body_text or "", b.body_text or ""
+            estimate = dedup.estimate_stored(a.fingerprint, b.fingerprint)
+            sim = None
+            if dedup.could_be_same(estimate, dedup.form_length(body_a),
+                                   dedup.form_length(body_b)):
+                cmp = dedup.compare(body_a, body_b)
+                sim = cmp.containment if cmp.same else None
+            self._pairs[pair] = sim
+        return self._pairs[pair]
 
 
 class Archive(CrawlState):
@@ -354,73 +456,42 @@ class Archive(CrawlState):
             _insert_band_rows(conn, band_rows)
         if media_rows:
             conn.execute(insert(media), media_rows)
-        # candidates for the whole segment in two IN queries (they include this segment's rows)
-        by_hash: dict[str, list[int]] = {}
-        hashes = list({k.content_hash for k in body_keys.values() if k.content_hash})
-        for chunk in _chunks(hashes):
-            for r in conn.execute(select(articles.c.id, articles.c.content_hash)
-                                  .where(articles.c.content_hash.in_(chunk))):
-                by_hash.setdefault(r.content_hash, []).append(r.id)
-        by_band: dict[int, list[int]] = {}
-        for chunk in _chunks(list({b for bs in bands.values() for b in bs})):
-            for key, article_id in _band_rows_with_keys(conn, chunk):
-                by_band.setdefault(key, []).append(article_id)
-        tops: dict[int, list[int]] = {}  # LSH candidates to verify, most shared bands first
+        links = self._regroup(conn, [ids[i] for i in new], [], "regrouped")
         for i in new:
-            me, k = ids[i], body_keys[i]
-            if any(a < me for a in by_hash.get(k.content_hash or "", ())):
-                continue
-            hits: dict[int, int] = {}
-            for b in bands[i]:
-                for a in by_band.get(b, ()):
-                    if a < me:  # only articles stored before this one can be its head
-                        hits[a] = hits.get(a, 0) + 1
-            if hits:
-                tops[i] = sorted(hits, key=lambda a: -hits[a])[:64]
-        # the candidates' texts in one IN query per chunk, not one query per new article
-        cand_rows: dict[int, Any] = {}
-        for chunk in _chunks(list({a for top in tops.values() for a in top})):
-            for r in conn.execute(select(articles.c.id, articles.c.fingerprint,
-                                         articles.c.body_text).where(articles.c.id.in_(chunk))):
-                cand_rows[r.id] = r
-        for i in new:
-            me, k, body = ids[i], body_keys[i], seg[i].entry.page.body_text or ""
-            found = None
-            older = [a for a in by_hash.get(k.content_hash or "", ()) if a < me]
-            if older:
-                found = (min(older), 1.0)
-            elif i in tops:
-                found = self._verify([cand_rows[a] for a in tops[i]], k.fingerprint, body)
-            if found is None:
-                outcomes[i] = StoreOutcome("new", resp_ids[i], me, me)
-                continue
-            target = conn.execute(select(articles.c.duplicate_of)
-                                  .where(articles.c.id == found[0])).scalar()
-            head, sim = self._link(conn, me, target or found[0], found[1], body)
-            outcomes[i] = StoreOutcome("new" if head == me else "duplicate", resp_ids[i], me,
-                                       head, sim)
+            me = ids[i]
+            head, sim = links[me]
+            outcomes[i] = StoreOutcome("new" if head is None else "duplicate", resp_ids[i], me,
+                                       head or me, sim)
 
-    @staticmethod
-    def _verify(rows: list[Any], fp: dedup.Fingerprint | None, body: str
-                ) -> tuple[int, float] | None:
-        """The best candidate (by containment) that `dedup.compare` accepts as the same article.
+    def _regroup(self, conn: Connection, added: list[int], changed: list[int], reason: str
+                 ) -> dict[int, syndication.Link]:
+        """Bring the stored groups up to date after `added` were inserted or `changed` edited
+        (`syndication.settle`), recording each link removed or re-pointed as an event; returns
+        the links of `added` and `changed` now."""
+        g = _SqlGrouping(conn)
+        g.find_neighbours([*added, *changed])
+        changes = syndication.settle(g, added, changed)
+        self._write_links(conn, g, changes, reason)
+        return {x: changes.get(x, g.link(x)) for x in [*added, *changed]}
 
-        `rows` are the candidates' (id, fingerprint, body_text). They go best MinHash estimate
-        first; those whose estimate rules them out (`dedup.could_be_same`, mostly template
-        twins) are not compared on text."""
-        if fp is not None:
-            length = dedup.form_length(body)
-            scored = [(fp.estimate_hex(r.fingerprint) if r.fingerprint else None, r)
-                      for r in rows]
-            scored.sort(key=lambda s: -(s[0] or 0.0))
-            rows = [r for est, r in scored if est is None or dedup.could_be_same(
-                est, length, dedup.form_length(r.body_text or ""))]
-        best: tuple[int, float] | None = None
-        for r in rows[:MAX_CANDIDATES]:
-            cmp = dedup.compare(body, r.body_text or "")
-            if cmp.same and (best is None or cmp.containment > best[1]):
-                best = (r.id, cmp.containment)
-        return best
+    def _write_links(self, conn: Connection, g: _SqlGrouping,
+                     changes: dict[int, syndication.Link], reason: str) -> None:
+        if not changes:
+            return
+        conn.execute(
+            update(articles).where(articles.c.id == bindparam("b_id"))
+            .values(duplicate_of=bindparam("b_head"), similarity=bindparam("b_sim")),
+            [{"b_id": x, "b_head": h, "b_sim": sim} for x, (h, sim) in sorted(changes.items())],
+        )
+        now = utc_now()
+        events = [
+            {"article_id": x, "at": now, "event": "unlinked" if h is None else "relinked",
+             "detail": {"old_head": g.link(x)[0], "new_head": h, "reason": reason}}
+            for x, (h, _) in sorted(changes.items())
+            if g.link(x)[0] is not None and g.link(x)[0] != h
+        ]
+        if events:
+            conn.execute(insert(article_events), events)
 
     def _apply_page(
         self, conn: Connection, e: StoreEntry, response_id: int, seen: datetime
@@ -470,45 +541,16 @@ class Archive(CrawlState):
         conn.execute(update(articles).where(articles.c.id == row.id).values(**values))
         conn.execute(delete(media).where(media.c.article_id == row.id))
         self._insert_media(conn, row.id, page.media)
-        if "body_text" in changed:
-            head = self._relink_after_edit(conn, row.id, row.duplicate_of, keys,
-                                           page.body_text or "")
+        if "body_text" in changed or "published_at" in changed:  # copies, or the head order
+            head = self._relink_after_edit(conn, row.id)
         return StoreOutcome("updated", response_id, row.id, head, changed=changed)
 
-    def _relink_after_edit(self, conn: Connection, article_id: int, old_head: int | None,
-                           keys: dedup.BodyKeys, body: str) -> int:
-        """An edited body may leave its group, or join one: check the links it is part of.
-
-        Members that no longer match their head are detached and look for a group again, in
-        head-rank order, so copies that still match each other end up together.
-        """
-        head = old_head or article_id
-        cols = (articles.c.id, articles.c.duplicate_of, articles.c.body_text, articles.c.is_mirror,
-                articles.c.published_at, articles.c.first_seen, articles.c.content_hash)
-        group = conn.execute(select(*cols).where(
-            (articles.c.id == head) | (articles.c.duplicate_of == head))).all()
-        head_row = next(r for r in group if r.id == head)
-        detached = [r for r in group if r.id != head
-                    and not dedup.compare(r.body_text or "", head_row.body_text or "").same]
-        for r in detached:
-            conn.execute(update(articles).where(articles.c.id == r.id)
-                         .values(duplicate_of=None, similarity=None))
-            conn.execute(insert(article_events), {"article_id": r.id, "at": utc_now(),
-                         "event": "unlinked", "detail": {"old_head": head, "reason": "edited"}})
-        if old_head is None and not any(r.duplicate_of for r in group):
-            detached.append(head_row)  # a lone article: its new text may match another group
-        for r in sorted(detached, key=_head_rank):
-            linked = conn.execute(select(articles.c.id).where(
-                (articles.c.id == r.id) & articles.c.duplicate_of.is_not(None)
-                | (articles.c.duplicate_of == r.id)).limit(1)).first()
-            if linked is not None:  # an earlier detached member already took it into a group
-                continue
-            member_keys = keys if r.id == article_id else dedup.body_keys(r.body_text)
-            found = self._find_head(conn, r.id, member_keys, r.body_text or "")
-            if found is not None and found[0] != r.id:
-                self._link(conn, r.id, found[0], found[1], r.body_text or "")
-        return conn.execute(select(articles.c.duplicate_of)
-                            .where(articles.c.id == article_id)).scalar() or article_id
+    def _relink_after_edit(self, conn: Connection, article_id: int) -> int:
+        """An edited body (or publication time) may leave its group, take others in, join one
+        or head it: re-decide the links it is part of (`syndication.settle`). Returns its head
+        now."""
+        head, _ = self._regroup(conn, [], [article_id], "edited")[article_id]
+        return head or article_id
 
     def _insert_bands(self, conn: Connection, article_id: int, fp: dedup.Fingerprint | None):
         if fp is not None:
@@ -541,75 +583,56 @@ class Archive(CrawlState):
         ).scalar_one()
         self._insert_bands(conn, article_id, fp)
         self._insert_media(conn, article_id, page.media)
-        found = self._find_head(conn, article_id, keys, page.body_text or "")
-        if found is None:
-            return StoreOutcome("new", response_id, article_id, article_id)
-        head, similarity = self._link(conn, article_id, found[0], found[1], page.body_text or "")
-        status = "new" if head == article_id else "duplicate"
-        return StoreOutcome(status, response_id, article_id, head, similarity)
+        head, similarity = self._regroup(conn, [article_id], [], "regrouped")[article_id]
+        status = "new" if head is None else "duplicate"
+        return StoreOutcome(status, response_id, article_id, head or article_id, similarity)
 
-    def _find_head(
-        self, conn: Connection, article_id: int, keys: dedup.BodyKeys, body: str
-    ) -> tuple[int, float] | None:
-        """The head of the group this body belongs to (exact hash, then verified LSH candidate)."""
-        if keys.content_hash:
-            hit = conn.execute(
-                select(articles.c.id, articles.c.duplicate_of)
-                .where(articles.c.content_hash == keys.content_hash, articles.c.id != article_id)
-                .limit(1)
-            ).first()
-            if hit is not None:
-                return (hit.duplicate_of or hit.id, 1.0)
-        fp = keys.fingerprint
-        if fp is None:
-            return None
-        band_key = [k for _, k in dedup.band_keys(fp)]
-        cands = conn.execute(
-            select(articles.c.id, articles.c.duplicate_of, articles.c.fingerprint,
-                   articles.c.body_text)
-            .where(articles.c.id.in_(
-                select(article_bands.c.article_id)
-                .where(article_bands.c.key.in_(band_key), article_bands.c.article_id != article_id)
-                .distinct()
-                .limit(64)
-            ))
-        ).all()
-        found = self._verify(cands, fp, body)
-        if found is None:
-            return None
-        heads = {r.id: r.duplicate_of or r.id for r in cands}
-        return (heads[found[0]], found[1])
+    # -- syndication groups --------------------------------------------------------------------
+    def relink(self, portal_id: str | None = None) -> RelinkReport:
+        """Recompute the groups from the articles themselves (after a rule or threshold change).
 
-    def _link(
-        self, conn: Connection, new_id: int, head_id: int, similarity: float, body: str
-    ) -> tuple[int, float | None]:
-        """Join `new_id` to `head_id`'s group, or make it the head of the whole group if better."""
-        cols = (articles.c.id, articles.c.is_mirror, articles.c.published_at,
-                articles.c.first_seen, articles.c.content_hash, articles.c.body_text)
-        members = conn.execute(
-            select(*cols).where((articles.c.id == head_id) | (articles.c.duplicate_of == head_id))
-        ).all()
-        me = conn.execute(select(*cols).where(articles.c.id == new_id)).one()
-        if _head_rank(me) >= _head_rank(min(members, key=_head_rank)):
-            conn.execute(
-                update(articles)
-                .where(articles.c.id == new_id)
-                .values(duplicate_of=head_id, similarity=similarity)
-            )
-            return head_id, similarity
-        for m in members:  # the newcomer is the better head: every member points at it directly
-            sim = 1.0 if m.content_hash == me.content_hash else dedup.compare(
-                body, m.body_text or "").containment
-            conn.execute(
-                update(articles).where(articles.c.id == m.id)
-                .values(duplicate_of=new_id, similarity=sim)
-            )
-        conn.execute(
-            insert(article_events),
-            {"article_id": head_id, "at": utc_now(), "event": "relinked",
-             "detail": {"new_head": new_id}},
-        )
-        return new_id, None
+        With a portal, the articles considered are the portal's and everything reachable from
+        them through verified copies and stored links, so every group they are part of is
+        recomputed whole. Removed and re-pointed links are recorded as events. A second run
+        changes nothing: the result depends only on the articles.
+        """
+        with self._write() as conn:
+            g = _SqlGrouping(conn)
+            query = select(articles.c.id)
+            if portal_id is not None:
+                query = query.where(articles.c.portal_id == portal_id)
+            frontier = sorted(conn.execute(query).scalars())
+            reached = set(frontier)
+            while frontier:
+                for chunk in _chunks(frontier, 1000):
+                    g.find_neighbours(chunk)
+                nxt = {y for x in frontier for y in g.neighbours(x)}
+                nxt |= {g.link(x)[0] for x in frontier} - {None}
+                nxt |= {m for ms in g.members_of(frontier).values() for m in ms}
+                frontier = sorted(nxt - reached)
+                reached |= nxt
+            links = syndication.group({x: g.rank(x) for x in reached},
+                                      {x: g.neighbours(x) for x in reached})
+            changes = {x: link for x, link in links.items() if link != g.link(x)}
+            report = RelinkReport(len(reached))
+            for x, (h, _) in changes.items():
+                old = g.link(x)[0]
+                report.added += old is None and h is not None
+                report.removed += old is not None and h is None
+                report.repointed += old is not None and h is not None and old != h
+            self._write_links(conn, g, changes, "relink")
+            return report
+
+    def copies_among(self, article_ids: list[int]) -> int:
+        """How many of these articles are copies now: a run's report counts the articles it
+        stored as new or duplicate by the groups at its end, not as they were when stored
+        (a better head arriving later turns an earlier head into a copy)."""
+        n = 0
+        with self.read_engine.connect() as conn:
+            for chunk in _chunks(sorted(set(article_ids))):
+                n += conn.execute(select(func.count()).where(
+                    articles.c.id.in_(chunk), articles.c.duplicate_of.is_not(None))).scalar_one()
+        return n
 
     # -- reprocess -----------------------------------------------------------------------------
     def iter_responses(
@@ -634,25 +657,65 @@ class Archive(CrawlState):
                 )
             last = rows[-1].id
 
-    def apply_reprocessed(self, response_id: int, page: PageResult) -> StoreOutcome:
-        """Store a re-extraction of a stored response: updates (with a version) or creates."""
-        with self._write() as conn:
-            r = conn.execute(
-                select(responses.c.portal_id, responses.c.run_id, responses.c.url)
-                .where(responses.c.id == response_id)
-            ).one()
-            conn.execute(
-                update(responses).where(responses.c.id == response_id).values(
-                    kind=page.kind, reason=page.reason, encoding=page.encoding,
-                    encoding_reason=page.encoding_reason,
-                    encoding_confidence=page.encoding_confidence,
-                    replaced_bytes=page.replaced_bytes,
-                )
-            )
-            raw = RawResponse(url=r.url, status=page.status, headers={}, body=b"",
-                              fetched_at=utc_now())
-            entry = StoreEntry(raw, page, r.portal_id, r.run_id)
-            return self._apply_page(conn, entry, response_id, utc_now())
+    def apply_reprocessed(self, items: list[tuple[int, PageResult]]) -> list[StoreOutcome]:
+        """Store re-extractions of stored responses, an outcome each: an article updated (with
+        a version) or created, a response reclassified, or nothing changed.
+
+        Compared first on the read connection, so re-running reprocess over a large archive
+        writes nothing: an item whose response row and article would stay as they are is
+        `unchanged` without a write, and a batch with no change opens no write transaction.
+        The others share one write transaction. Every lookup is by primary key or url_key.
+        """
+        if not items:
+            return []
+        resp_cols = (responses.c.id, responses.c.portal_id, responses.c.run_id,
+                     responses.c.url, *(responses.c[c] for c in _REPROCESSED))
+        art_cols = (articles.c.id, articles.c.url_key, articles.c.duplicate_of,
+                    articles.c.response_id, *(articles.c[f] for f in VERSIONED))
+        resp: dict[int, Any] = {}
+        with self.read_engine.connect() as conn:
+            for chunk in _chunks(sorted({rid for rid, _ in items})):
+                resp.update((r.id, r) for r in conn.execute(
+                    select(*resp_cols).where(responses.c.id.in_(chunk))))
+            keys = [dedup.url_key(page.url or resp[rid].url) for rid, page in items]
+            stored: dict[str, Any] = {}
+            for chunk in _chunks(sorted(set(keys))):
+                stored.update((r.url_key, r) for r in conn.execute(
+                    select(*art_cols).where(articles.c.url_key.in_(chunk))))
+        repeated = {k for k, n in Counter(keys).items() if n > 1}  # applied in order, below
+        out: list[StoreOutcome | None] = [None] * len(items)
+        todo = []
+        for i, ((rid, page), key) in enumerate(zip(items, keys, strict=True)):
+            row, r = stored.get(key), resp[rid]
+            if (page.kind == "article" and row is not None and row.response_id == rid
+                    and key not in repeated
+                    and all(getattr(r, c) == getattr(page, c) for c in _REPROCESSED)
+                    and all(getattr(row, f) == getattr(page, f) for f in VERSIONED)):
+                out[i] = StoreOutcome("unchanged", rid, row.id, row.duplicate_of or row.id)
+            else:
+                todo.append(i)
+        if todo:
+            with self._write() as conn:
+                for i in todo:
+                    out[i] = self._reapply(conn, resp[items[i][0]], items[i][1], keys[i])
+        return [o for o in out if o is not None]
+
+    def _reapply(self, conn: Connection, r: Any, page: PageResult, key: str) -> StoreOutcome:
+        """One re-extraction in a write transaction: the response row takes its new kind and
+        decoding, the page is applied as a fetch would be, but re-extracting fetched nothing,
+        so the article it came from keeps its last_seen."""
+        conn.execute(update(responses).where(responses.c.id == r.id)
+                     .values(**{c: getattr(page, c) for c in _REPROCESSED}))
+        raw = RawResponse(url=r.url, status=page.status, headers={}, body=b"",
+                          fetched_at=utc_now())
+        kept = conn.execute(select(articles.c.id, articles.c.last_seen).where(
+            articles.c.url_key == key, articles.c.response_id == r.id)).first()
+        outcome = self._apply_page(conn, StoreEntry(raw, page, r.portal_id, r.run_id), r.id,
+                                   utc_now())
+        if kept is not None:  # the only article _apply_page may have touched
+            conn.execute(update(articles).where(articles.c.id == kept.id)
+                         .values(last_seen=kept.last_seen))
+        return outcome
 
     # -- small counts used by tests and the CLI -------------------------------------------------
     def count(self, table: str) -> int:
@@ -660,6 +723,9 @@ class Archive(CrawlState):
             return conn.execute(text(f"SELECT COUNT(*) FROM {_TABLES[table]}")).scalar_one()
 
 
+#: The response columns a re-extraction rewrites (see `Archive.apply_reprocessed`).
+_REPROCESSED = ("kind", "reason", "encoding", "encoding_reason", "encoding_confidence",
+                "replaced_bytes")
 _TABLES = {t.name: t.name for t in (articles, responses, rejects, article_versions, media,
                                     article_bands, runs, portals, article_events, fetch_state)}
 

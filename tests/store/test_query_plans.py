@@ -83,6 +83,11 @@ def _reprocess(arc: Archive) -> None:
     arc.apply_reprocessed([(1, same), (2, edited), (7, found)])
 
 
+def _reread(arc: Archive) -> None:
+    """`reprocess --portal` reading the stored responses back, a chunk at a time."""
+    list(arc.iter_responses("p1", chunk=2))
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -99,6 +104,7 @@ CASES = [
     Case("crawl: known article URLs", _known_urls, "canonical_url"),
     Case("crawl: removed article by url_key", _removed, "articles"),
     Case("crawl: revisit by portal", _revisit, "etag"),
+    Case("reprocess: a portal's responses in keyset chunks", _reread, "responses"),
     Case("reprocess: responses by id, articles by url_key", _reprocess, "responses"),
 ]
 
