@@ -197,12 +197,24 @@ class Site:
         stored, responses = self.stored(), self.responses()
         missing = sorted(k for k in truth if k not in stored)
         doubled = sorted(k for k in truth if stored[k] > 1 or responses[k] > 1)
+        record_figures(expected=len(truth), stored=sum(stored[k] for k in truth),
+                       missing=len(missing), more_than_once=len(doubled))
         if not missing and not doubled:
             return ""
         return (f"expected {len(truth)} articles, stored {sum(stored[k] for k in truth)} "
                 f"({len(missing)} missing, {len(doubled)} stored or fetched more than once); "
                 f"missing e.g. {missing[:3]}; more than once (key, articles, responses) e.g. "
                 f"{[(k, stored[k], responses[k]) for k in doubled[:3]]}")
+
+
+def record_figures(**figures: int) -> None:
+    """With CHAOS_FIGURES=FILE, append this check's expected vs stored counts to FILE (one JSON
+    line per check, named by the test), so a run can quote them."""
+    target = os.environ.get("CHAOS_FIGURES")
+    if target:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "?").rsplit(" (", 1)[0]
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"test": test, **figures}) + "\n")
 
 
 def explain(code: int, out: str, err: str) -> str:
