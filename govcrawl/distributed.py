@@ -1,8 +1,9 @@
 """Scale-out: many worker processes share one crawl through Redis (scrapy-redis).
 
-Switched on by GOVCRAWL_REDIS_URL (settings.py then merges `redis_settings`); without it this
-module is never imported and nothing imports redis. The archive (GOVCRAWL_DATABASE_URL, on
-PostgreSQL for several workers) stays the record of truth; Redis holds only work in progress.
+Switched on by GOVCRAWL_REDIS_URL: settings.py then lists the `ScaleOut` Scrapy add-on in
+ADDONS; without it this module is never imported and nothing imports redis. The archive
+(GOVCRAWL_DATABASE_URL, on PostgreSQL for several workers) stays the record of truth; Redis
+holds only work in progress.
 
 Keys per crawl, all under `<prefix>:<spider>:` (GOVCRAWL_REDIS_PREFIX, default "govcrawl"):
   requests   scrapy-redis priority queue (scrapy-redis serialisation)
@@ -46,6 +47,7 @@ from typing import Any
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
+from scrapy.settings import BaseSettings
 from scrapy_redis import picklecompat
 from scrapy_redis.connection import get_redis, get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -60,11 +62,8 @@ LEDGER_META = "govcrawl_ledger"  # request.meta: the ledger entry this request c
 # request.meta of a callback's output request: the ledger entry of the page that produced it,
 # released once every such request has reached the scheduler (never serialised to Redis).
 PARENT_META = "govcrawl_ledger_parent"
-DEFAULT_PREFIX = "govcrawl"
 TICK_SECONDS = 1.0
 CLOCK_SLACK = timedelta(minutes=5)  # archive rows this much older than the crawl still count
-WORKER_TIMEOUT = 10.0  # seconds without a heartbeat before a worker is presumed dead
-DEFAULT_TTL = 3 * 86400  # expiry of an abandoned crawl's keys (GOVCRAWL_REDIS_TTL)
 DONE_TTL = 3600  # a finished crawl's summary stays this long (workers that start late exit)
 
 # scrapy-redis 0.9.1 under Scrapy 2.13+: its scheduler passes `spider=` to the stats collector
@@ -127,33 +126,33 @@ return 0
 
 
 # -- settings --------------------------------------------------------------------------------------
-def redis_settings(url: str, base: Mapping[str, Any] | None = None,
-                   env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The Scrapy settings that run the portal spiders on the shared Redis scheduler."""
-    base = base or {}
-    env = os.environ if env is None else env
-    prefix = env.get("GOVCRAWL_REDIS_PREFIX", DEFAULT_PREFIX)
-    return {
-        "REDIS_URL": url,
-        "SCHEDULER": "govcrawl.distributed.Scheduler",
-        "SCHEDULER_PERSIST": True,
-        "SCHEDULER_QUEUE_CLASS": "govcrawl.distributed.LedgerQueue",
-        "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
-        "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
-        "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
-        # one per-host delay and concurrency for all workers (govcrawl/politeness.py)
-        "DOWNLOADER": "govcrawl.politeness.BudgetDownloader",
-        "GOVCRAWL_REDIS_PREFIX": prefix,
-        "GOVCRAWL_IDLE_SECONDS": float(env.get("GOVCRAWL_IDLE_SECONDS", "30")),
-        "GOVCRAWL_WORKER_TIMEOUT": float(env.get("GOVCRAWL_WORKER_TIMEOUT", str(WORKER_TIMEOUT))),
-        "GOVCRAWL_PROGRESS_SECONDS": float(env.get("GOVCRAWL_PROGRESS_SECONDS", "30")),
-        "GOVCRAWL_RECOVER_ATTEMPTS": int(env.get("GOVCRAWL_RECOVER_ATTEMPTS", "3")),
-        "GOVCRAWL_REDIS_TTL": int(env.get("GOVCRAWL_REDIS_TTL", str(DEFAULT_TTL))),
-        "EXTENSIONS": {**base.get("EXTENSIONS", {}), "govcrawl.distributed.Coordinator": 120},
-        "SPIDER_MIDDLEWARES": {**base.get("SPIDER_MIDDLEWARES", {}),
-                               # outermost: it sees exactly what reaches the engine
-                               "govcrawl.distributed.LedgerMiddleware": 10},
-    }
+class ScaleOut:
+    """Scrapy add-on: the portal spiders on the shared Redis scheduler, ledger and budget.
+
+    Listed in ADDONS by govcrawl/settings.py when GOVCRAWL_REDIS_URL is set. Scheduler, queue,
+    duplicate filter and downloader are set at "addon" priority, below the project's, the
+    portal's and `-s`; the coordinator and the ledger middleware join the project's components.
+    Its numbers (GOVCRAWL_IDLE_SECONDS, ...) are project settings like any other, checked by
+    govcrawl/settings_check.py before a crawl starts.
+    """
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        prefix = settings["GOVCRAWL_REDIS_PREFIX"]
+        for name, value in {
+            "REDIS_URL": settings["GOVCRAWL_REDIS_URL"],
+            "SCHEDULER": "govcrawl.distributed.Scheduler",
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_QUEUE_CLASS": "govcrawl.distributed.LedgerQueue",
+            "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
+            "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
+            "DUPEFILTER_CLASS": "govcrawl.distributed.CompactDupeFilter",
+            # one per-host delay and concurrency for all workers (govcrawl/politeness.py)
+            "DOWNLOADER": "govcrawl.politeness.BudgetDownloader",
+        }.items():
+            settings.set(name, value, "addon")
+        settings.set_in_component_priority_dict("EXTENSIONS", Coordinator, 120)
+        # outermost: it sees exactly what reaches the engine
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", LedgerMiddleware, 10)
 
 
 @dataclass(frozen=True)
@@ -279,7 +278,7 @@ class Scheduler(RedisScheduler):
 
 # -- per-crawl state (pure core + thin Redis helpers) ----------------------------------------------
 def keys_for(settings, spider: str) -> Keys:
-    return Keys(settings.get("GOVCRAWL_REDIS_PREFIX", DEFAULT_PREFIX), spider)
+    return Keys(settings["GOVCRAWL_REDIS_PREFIX"], spider)
 
 
 def worker_id(spider: str) -> str:
@@ -288,7 +287,7 @@ def worker_id(spider: str) -> str:
 
 def begin_crawl(server, keys: Keys, *, restart: bool = False,
                 queue: LedgerQueue | None = None,
-                starts: Iterable[scrapy.Request] = (), ttl: int = DEFAULT_TTL) -> int | None:
+                starts: Iterable[scrapy.Request] = (), ttl: int) -> int | None:
     """Start a crawl unless one is running (or, without restart, finished recently).
 
     A new crawl forgets the previous one's leftovers and gets its start requests queued in the
@@ -515,7 +514,7 @@ def finish_crawl(server, keys: Keys) -> bool:
     return True
 
 
-def status(server, keys: Keys, timeout: float = WORKER_TIMEOUT) -> dict[str, Any]:
+def status(server, keys: Keys, timeout: float) -> dict[str, Any]:
     """Queue length, seen set size, ledger size, workers and crawl state, for display."""
     workers = live_workers(server, keys, timeout)
     info = crawl_info(server, keys)
@@ -596,7 +595,8 @@ class LedgerMiddleware:
                 (requests if isinstance(item_or_request, scrapy.Request) else others).append(
                     item_or_request)
             seeded = begin_crawl(server, keys, queue=LedgerQueue(server, spider, keys.requests),
-                                 starts=requests)
+                                 starts=requests,
+                                 ttl=self.crawler.settings.getint("GOVCRAWL_REDIS_TTL"))
         if seeded is None:
             logger.info("%s: joining the crawl in Redis (not yielding start requests)",
                         spider.name)
@@ -661,11 +661,11 @@ class Coordinator:
         self.server = get_redis_from_settings(settings)
         self._beat_script = self.server.register_script(_BEAT)
         self._unlock = self.server.register_script(_UNLOCK)
-        self.idle_seconds = settings.getfloat("GOVCRAWL_IDLE_SECONDS", 30)
-        self.timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", WORKER_TIMEOUT)
-        self.progress_every = settings.getfloat("GOVCRAWL_PROGRESS_SECONDS", 30)
-        self.max_attempts = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3)
-        self.ttl = settings.getint("GOVCRAWL_REDIS_TTL", DEFAULT_TTL)
+        self.idle_seconds = settings.getfloat("GOVCRAWL_IDLE_SECONDS")
+        self.timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT")
+        self.progress_every = settings.getfloat("GOVCRAWL_PROGRESS_SECONDS")
+        self.max_attempts = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS")
+        self.ttl = settings.getint("GOVCRAWL_REDIS_TTL")
         self.awaiting: dict[bytes, str] = {}  # ledger entry -> url_key, until archived
         self.handing_over: dict[bytes, int] = {}  # entry -> its output requests not scheduled
         self.output_done: set[bytes] = set()  # entries whose callback output is exhausted
@@ -877,7 +877,7 @@ def seed(server, spider, *, restart: bool = True) -> tuple[bool, int]:
     keys = keys_for(spider.settings, spider.name)
     queue = LedgerQueue(server, spider, keys.requests)
     requests = asyncio.run(_start_requests(spider))
-    ttl = spider.settings.getint("GOVCRAWL_REDIS_TTL", DEFAULT_TTL)
+    ttl = spider.settings.getint("GOVCRAWL_REDIS_TTL")
     queued = begin_crawl(server, keys, restart=restart, queue=queue, starts=requests, ttl=ttl)
     if queued is not None:
         return True, queued

@@ -21,7 +21,7 @@ BACKOFF_STATUSES = frozenset({403, 412, 429, 503, 512, 521})
 class HostBackoffMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.max_delay = crawler.settings.getfloat("GOVCRAWL_BACKOFF_MAX", 120.0)
+        self.max_delay = crawler.settings.getfloat("GOVCRAWL_BACKOFF_MAX")
         self.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
 
     @classmethod

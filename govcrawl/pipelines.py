@@ -14,7 +14,6 @@ import asyncio
 import functools
 import logging
 import os
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,10 +28,10 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 
 from govcrawl.crawl import count_extraction, run_status
-from govcrawl.dedup import BodyKeys, body_keys, url_key
+from govcrawl.dedup import url_key
 from govcrawl.extract import extract_page
+from govcrawl.extract.worker import exit_with_parent, extract_with_keys
 from govcrawl.items import PENDING, CrawledPage
-from govcrawl.records import PageResult
 from govcrawl.store import spill
 from govcrawl.store.archive import StoreEntry
 from govcrawl.store.writer import ArchiveWriter
@@ -45,30 +44,6 @@ logger = logging.getLogger(__name__)
 # page on the next due fetch (the backoff doubles up to 7 days, so a page that fails forever
 # costs one request a week).
 RETRYABLE = frozenset({"challenge", "blocked", "error"})
-
-
-def _default_workers() -> int:
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In each extraction worker: exit once the crawl process is gone. A SIGKILLed crawl
-    (a scheduler's timeout) cannot shut its pool down, and the worker holds both ends of its
-    task queue, so it would wait for work forever, ~100 MB each."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="govcrawl-parent-watch", daemon=True).start()
-
-
-def extract_with_keys(*args) -> tuple[PageResult, BodyKeys | None]:
-    """extract_page, plus an article's duplicate keys: both CPU work, done in the worker
-    process so the crawl process (whose archive writer shares its GIL) is spared them."""
-    page = extract_page(*args)
-    return page, body_keys(page.body_text) if page.kind == "article" else None
 
 
 class WorkerKilled(Exception):
@@ -92,8 +67,8 @@ class ExtractionPipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.workers = crawler.settings.getint("GOVCRAWL_EXTRACT_WORKERS", _default_workers())
-        self.max_kills = max(1, crawler.settings.getint("GOVCRAWL_EXTRACT_KILLS", 3))
+        self.workers = crawler.settings.getint("GOVCRAWL_EXTRACT_WORKERS")
+        self.max_kills = max(1, crawler.settings.getint("GOVCRAWL_EXTRACT_KILLS"))
         self.pool: ProcessPoolExecutor | None = None
         self.worked = False  # a worker extracted a page: workers can start here
         self._replacing = asyncio.Lock()
@@ -111,7 +86,7 @@ class ExtractionPipeline:
     def _start_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the crawl process runs threads (reactor pool, archive writer)
         return ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"),
-                                   initializer=_exit_with_parent, initargs=(os.getpid(),))
+                                   initializer=exit_with_parent, initargs=(os.getpid(),))
 
     async def process_item(self, item):
         if not isinstance(item, CrawledPage) or item.kind != PENDING or item.raw is None:
@@ -211,9 +186,9 @@ class ArchivePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         settings = crawler.settings
-        self.batch_size = settings.getint("GOVCRAWL_BATCH_SIZE", 100)
-        self.batch_seconds = settings.getfloat("GOVCRAWL_BATCH_SECONDS", 2.0)
-        self.output_dir = Path(settings.get("GOVCRAWL_OUTPUT_DIR", "output"))
+        self.batch_size = settings.getint("GOVCRAWL_BATCH_SIZE")
+        self.batch_seconds = settings.getfloat("GOVCRAWL_BATCH_SECONDS")
+        self.output_dir = Path(settings["GOVCRAWL_OUTPUT_DIR"])
         self.pending: list[StoreEntry] = []
         self.stored_articles: list[tuple[str, int]] = []  # (status as stored, article id)
         self.last_flush = time.monotonic()
@@ -441,7 +416,7 @@ class MediaFilesPipeline(FilesPipeline):
             # opt-in feature, and unattended runs watch their warnings.
             raise NotConfigured
         pipeline = super().from_crawler(crawler)
-        pipeline.max_size = crawler.settings.getint("GOVCRAWL_MEDIA_MAXSIZE", 20 * 1024 * 1024)
+        pipeline.max_size = crawler.settings.getint("GOVCRAWL_MEDIA_MAXSIZE")
         return pipeline
 
     def get_media_requests(self, item, info):

@@ -162,13 +162,13 @@ class BudgetDownloader(Downloader):
         super().__init__(crawler)
         from scrapy_redis.connection import get_redis_from_settings
 
-        from govcrawl.distributed import DEFAULT_PREFIX, DONE_TTL, WORKER_TIMEOUT, worker_id
+        from govcrawl.distributed import DONE_TTL, worker_id
 
         settings = crawler.settings
         self.budget = HostBudget(
             get_redis_from_settings(settings),
-            settings.get("GOVCRAWL_REDIS_PREFIX", DEFAULT_PREFIX),
-            lease_seconds=settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", WORKER_TIMEOUT),
+            settings["GOVCRAWL_REDIS_PREFIX"],
+            lease_seconds=settings.getfloat("GOVCRAWL_WORKER_TIMEOUT"),
             ttl=DONE_TTL)
         self._owner = worker_id(crawler.spidercls.name)
         self._tokens = itertools.count()

@@ -3,6 +3,19 @@
 Precedence, lowest first: these project settings; `GOVCRAWL_*` environment variables (read
 here, so they replace the defaults below); a portal declaration's own `settings` (applied by
 its spider at Scrapy's "spider" priority); `-s NAME=VALUE` on the command line.
+
+Every `GOVCRAWL_*` setting has its default here and nowhere else, as Scrapy's own settings have
+theirs in `scrapy.settings.default_settings`: components read them without a fallback
+(`settings.getint("GOVCRAWL_BATCH_SIZE")`), because every entry point that builds a crawler or
+reads these settings loads this module at "project" priority (`scrapy crawl` through scrapy.cfg
+or the `scrapy` entry point, `govcrawl crawl`/`workers`/`seed`, `govcrawl.crawl.run_portals`).
+That is simpler than a second table of defaults with a helper every component would have to
+call, and a component used outside the project sees Scrapy's usual "unset" value, not a
+silently different default. A value that does not convert is kept as text, so the crawl entry
+points refuse it in one line (govcrawl/settings_check.py) instead of this import failing.
+
+Scale-out (docs/scale-out.md) is a Scrapy add-on, `govcrawl.distributed.ScaleOut`, listed in
+ADDONS when GOVCRAWL_REDIS_URL is set; without it nothing imports redis or scrapy-redis.
 """
 
 from __future__ import annotations
@@ -78,6 +91,11 @@ GOVCRAWL_OUTPUT_DIR = _env("OUTPUT_DIR", "output")
 GOVCRAWL_BATCH_SIZE = _typed("BATCH_SIZE", 100, int)
 GOVCRAWL_BATCH_SECONDS = _typed("BATCH_SECONDS", 2.0, float)
 GOVCRAWL_FETCH_MEDIA = _typed("FETCH_MEDIA", False, _flag)
+GOVCRAWL_PORTALS = None  # None: $GOVCRAWL_PORTALS, read by govcrawl/portals/registry.py
+# Extraction runs in worker processes, one per core but one (0: in-process); a page in flight
+# when this many workers died is rejected, retryably, instead of killing more.
+GOVCRAWL_EXTRACT_WORKERS = _typed("EXTRACT_WORKERS", max(1, (os.cpu_count() or 2) - 1), int)
+GOVCRAWL_EXTRACT_KILLS = _typed("EXTRACT_KILLS", 3, int)
 
 GOVCRAWL_MEDIA_MAXSIZE = _typed("MEDIA_MAXSIZE", 20 * 1024 * 1024, int)
 FILES_STORE = _env("FILES_STORE", "output/media")
@@ -89,12 +107,17 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "govcrawl.extensions.RunLog": 100,
     "govcrawl.extensions.RobotsCrawlDelay": 110,
+    "govcrawl.extensions.ConsoleProgress": 120,  # off unless GOVCRAWL_PROGRESS
+    "govcrawl.extensions.FeedNote": 130,  # off unless a feed is written (-o/-O, FEEDS)
 }
+GOVCRAWL_PROGRESS = False  # a live progress line on the console (govcrawl crawl: on a terminal)
+GOVCRAWL_EXPECTED_FAULTS = False  # the demo: retry give-ups stay in the run log, off the console
 GOVCRAWL_LOG_DIR = _env("LOG_DIR", "output/logs")
 GOVCRAWL_LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 DOWNLOADER_MIDDLEWARES = {
     "govcrawl.middlewares.HostBackoffMiddleware": 560,
 }
+GOVCRAWL_BACKOFF_MAX = 120.0  # the longest per-host delay a challenge or block backs off to
 
 FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORT_FIELDS = EXPORT_FIELDS
@@ -105,7 +128,11 @@ REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
 # Scale-out (docs/scale-out.md): with GOVCRAWL_REDIS_URL, workers share one crawl through Redis.
-if os.environ.get("GOVCRAWL_REDIS_URL"):
-    from govcrawl.distributed import redis_settings
-
-    globals().update(redis_settings(os.environ["GOVCRAWL_REDIS_URL"], globals()))
+GOVCRAWL_REDIS_URL = os.environ.get("GOVCRAWL_REDIS_URL")
+GOVCRAWL_REDIS_PREFIX = _env("REDIS_PREFIX", "govcrawl")
+GOVCRAWL_IDLE_SECONDS = _typed("IDLE_SECONDS", 30.0, float)  # quiet period before the crawl ends
+GOVCRAWL_WORKER_TIMEOUT = _typed("WORKER_TIMEOUT", 10.0, float)  # no heartbeat: presumed dead
+GOVCRAWL_PROGRESS_SECONDS = _typed("PROGRESS_SECONDS", 30.0, float)
+GOVCRAWL_RECOVER_ATTEMPTS = _typed("RECOVER_ATTEMPTS", 3, int)  # re-queues of one request
+GOVCRAWL_REDIS_TTL = _typed("REDIS_TTL", 3 * 86400, int)  # expiry of an abandoned crawl's keys
+ADDONS = {"govcrawl.distributed.ScaleOut": 0} if GOVCRAWL_REDIS_URL else {}

@@ -43,6 +43,7 @@ _NUMBERS: tuple[tuple[str, str, float, str], ...] = (
     ("CLOSESPIDER_ERRORCOUNT", "getint", 0, "a whole number >= 0"),
     ("GOVCRAWL_BATCH_SIZE", "getint", 1, "a whole number >= 1"),
     ("GOVCRAWL_EXTRACT_WORKERS", "getint", 0, "a whole number >= 0 (0: extract in-process)"),
+    ("GOVCRAWL_EXTRACT_KILLS", "getint", 1, "a whole number >= 1"),
     ("GOVCRAWL_MEDIA_MAXSIZE", "getint", 0, "a number of bytes >= 0"),
     ("GOVCRAWL_RECOVER_ATTEMPTS", "getint", 0, "a whole number >= 0"),
     ("GOVCRAWL_REDIS_TTL", "getint", 1, "a number of seconds >= 1"),
@@ -52,9 +53,10 @@ _POSITIVE = frozenset({"DOWNLOAD_TIMEOUT", "AUTOTHROTTLE_TARGET_CONCURRENCY"})
 _BOOLEANS = (
     "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_DEBUG", "RANDOMIZE_DOWNLOAD_DELAY",
     "COOKIES_ENABLED", "RETRY_ENABLED", "REDIRECT_ENABLED", "HTTPCACHE_ENABLED", "LOG_ENABLED",
-    "GOVCRAWL_FETCH_MEDIA",
+    "GOVCRAWL_FETCH_MEDIA", "GOVCRAWL_PROGRESS", "GOVCRAWL_EXPECTED_FAULTS",
 )
-# The environment variables govcrawl/settings.py reads into typed settings.
+# The environment variables govcrawl/settings.py reads into Scrapy's own settings; a
+# GOVCRAWL_* setting is read from the variable of the same name.
 ENVIRONMENT: Mapping[str, str] = {
     "ROBOTSTXT_OBEY": "GOVCRAWL_ROBOTSTXT_OBEY",
     "CONCURRENT_REQUESTS": "GOVCRAWL_CONCURRENT_REQUESTS",
@@ -64,12 +66,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "CONCURRENT_ITEMS": "GOVCRAWL_CONCURRENT_ITEMS",
     "DOWNLOAD_TIMEOUT": "GOVCRAWL_DOWNLOAD_TIMEOUT",
     "DOWNLOAD_MAXSIZE": "GOVCRAWL_DOWNLOAD_MAXSIZE",
-    "GOVCRAWL_BATCH_SIZE": "GOVCRAWL_BATCH_SIZE",
-    "GOVCRAWL_BATCH_SECONDS": "GOVCRAWL_BATCH_SECONDS",
-    "GOVCRAWL_FETCH_MEDIA": "GOVCRAWL_FETCH_MEDIA",
-    "GOVCRAWL_MEDIA_MAXSIZE": "GOVCRAWL_MEDIA_MAXSIZE",
     "LOG_LEVEL": "GOVCRAWL_LOG_LEVEL",
-    "GOVCRAWL_LOG_LEVEL": "GOVCRAWL_LOG_LEVEL",
 }
 _LEVELS = "CRITICAL, ERROR, WARNING, INFO or DEBUG"
 
@@ -77,7 +74,7 @@ _LEVELS = "CRITICAL, ERROR, WARNING, INFO or DEBUG"
 def _named(settings: BaseSettings, name: str, environ: Mapping[str, str]) -> str:
     """`NAME='value'`, naming the environment variable when the value came from it."""
     value = settings[name]
-    variable = ENVIRONMENT.get(name)
+    variable = ENVIRONMENT.get(name, name if name.startswith("GOVCRAWL_") else None)
     if (variable and variable in environ
             and settings.getpriority(name) == SETTINGS_PRIORITIES["project"]):
         sets = "" if variable == name else f" (sets {name})"

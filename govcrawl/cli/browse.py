@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import os
 import socket
 import sys
 from pathlib import Path
@@ -83,13 +82,13 @@ def _check_port(host: str, port: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from govcrawl import settings  # FILES_STORE: $GOVCRAWL_FILES_STORE or its default
     from govcrawl.browse import ArchiveUnreadable, build_datasette, exposure_warning, is_loopback
 
     path = archive_path(args.db)
     try:
         ds = build_datasette(path, allow_sql=args.allow_sql,
-                             media_dir=Path(args.media or os.environ.get(
-                                 "GOVCRAWL_FILES_STORE", "output/media")))
+                             media_dir=Path(args.media or settings.FILES_STORE))
     except ArchiveUnreadable as exc:
         raise UsageError(str(exc)) from exc
     _check_port(args.host, args.port)

@@ -58,10 +58,14 @@ def _context(args: argparse.Namespace):
 
     from govcrawl.cli.crawl import _pairs, select_portals
     from govcrawl.distributed import server_from_url
+    from govcrawl.settings_check import check_settings
 
     portals = select_portals(args.portals, args.all)
     settings = Settings()
     settings.setmodule("govcrawl.settings", priority="project")
+    problems = check_settings(settings, os.environ)
+    if problems:
+        raise UsageError("; ".join(problems))
     args.spider_pairs = _pairs(args.spider_args, "-a")
     return server_from_url(url), settings, portals
 
@@ -78,7 +82,7 @@ def run_seed(args: argparse.Namespace) -> int:
             spider.archive = archive
             if args.recover:
                 keys = d.keys_for(settings, spider.name)
-                timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT", d.WORKER_TIMEOUT)
+                timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT")
                 busy = [w for w, s in d.live_workers(server, keys, timeout).items()
                         if s.state == "busy"]
                 result = d.reconcile(server, spider, archive, busy_owners=busy,
@@ -106,9 +110,10 @@ def run_workers(args: argparse.Namespace) -> int:
     archive = open_archive(settings.get("GOVCRAWL_DATABASE_URL"))
     try:
         if args.status:
+            timeout = settings.getfloat("GOVCRAWL_WORKER_TIMEOUT")
             for portal in portals:
                 keys = d.keys_for(settings, portal.id)
-                print(d.status_line(d.status(server, keys),
+                print(d.status_line(d.status(server, keys, timeout),
                                     d.stored_articles(archive, portal.id)))
             return 0
         if args.processes < 1:
@@ -122,7 +127,7 @@ def run_workers(args: argparse.Namespace) -> int:
         if not portals:
             return 0
         started_at = time.time()
-        rounds = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3) + 1
+        rounds = settings.getint("GOVCRAWL_RECOVER_ATTEMPTS") + 1
         for _ in range(rounds):
             _run_round(args, [p.id for p in portals])
             if not _settle(server, settings, archive, portals):
@@ -170,7 +175,7 @@ def _settle(server, settings, archive, portals) -> bool:
             continue
         spider = d.make_spider(portal, settings)
         result = d.reconcile(server, spider, archive,
-                             max_attempts=settings.getint("GOVCRAWL_RECOVER_ATTEMPTS", 3))
+                             max_attempts=settings.getint("GOVCRAWL_RECOVER_ATTEMPTS"))
         if result.requeued or server.zcard(keys.requests):
             print(f"{portal.id}: workers exited with work left; {result.requeued} re-queued",
                   file=sys.stderr)

@@ -42,8 +42,8 @@ from govcrawl.store import open_archive, query  # noqa: E402
 from govcrawl.store.schema import articles  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-#: GOVCRAWL_BATCH_SIZE's default: what ArchivePipeline hands to store_batch.
-PIPELINE_BATCH = 100
+#: GOVCRAWL_BATCH_SIZE: what ArchivePipeline hands to store_batch.
+from govcrawl.settings import GOVCRAWL_BATCH_SIZE as PIPELINE_BATCH  # noqa: E402
 
 HAN = (
     "法院检察公安司法政法委员会党组书记召开会议研究部署工作推进平安建设法治宣传教育扫黑除恶常态化"

@@ -90,8 +90,11 @@ def page_item(url: str) -> CrawledPage:
 
 def make_pipeline(**settings) -> pipelines.ExtractionPipeline:
     stats = Counter()
+    project = Settings()
+    project.setmodule("govcrawl.settings", priority="project")  # the defaults a crawl has
+    project.setdict({"GOVCRAWL_EXTRACT_WORKERS": 1, **settings}, priority="cmdline")
     crawler = SimpleNamespace(
-        settings=Settings({"GOVCRAWL_EXTRACT_WORKERS": 1, **settings}),
+        settings=project,
         spider=SimpleNamespace(name="test", portal=None),
         stats=SimpleNamespace(inc_value=lambda key, n=1: stats.update({key: n}),
                               counts=stats))

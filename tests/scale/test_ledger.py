@@ -43,12 +43,12 @@ def queued_urls(queue) -> list[str]:
 def test_seeding_starts_the_crawl_with_its_start_requests(redis_server, keys, queue):
     starts = [scrapy.Request("http://127.0.0.1/a"), scrapy.Request("http://127.0.0.1/b"),
               scrapy.Request("http://127.0.0.1/a")]
-    assert d.begin_crawl(redis_server, keys, queue=queue, starts=starts) == 2
+    assert d.begin_crawl(redis_server, keys, queue=queue, starts=starts, ttl=60) == 2
     assert d.crawl_info(redis_server, keys)["state"] == "running"
     assert sorted(queued_urls(queue)) == ["http://127.0.0.1/a", "http://127.0.0.1/b"]
     assert redis_server.scard(keys.dupefilter) == 2
     # a second worker joins: nothing is queued twice
-    assert d.begin_crawl(redis_server, keys, queue=queue, starts=starts) is None
+    assert d.begin_crawl(redis_server, keys, queue=queue, starts=starts, ttl=60) is None
     assert len(queued_urls(queue)) == 2
 
 
