@@ -2,15 +2,23 @@
 
 Unattended runs are read after the fact; a file per run, with the run id on every line, is
 what an operator greps. Settings: GOVCRAWL_LOG_DIR (default output/logs; empty disables),
-GOVCRAWL_LOG_LEVEL (default INFO).
+GOVCRAWL_LOG_LEVEL (default INFO; the file's level, whatever the console's LOG_LEVEL),
+GOVCRAWL_EXPECTED_FAULTS (the demo: retry give-ups stay in the file, off the console).
+
+ConsoleProgress: the live per-portal line `govcrawl crawl` and `demo` show on a terminal.
+FeedNote: says why a feed (`scrapy crawl … -O FILE`) of an incremental run lacks known articles.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, ClassVar, TextIO
 
 from scrapy import signals
+from scrapy.utils.log import get_scrapy_root_handler
 
 from govcrawl.politeness import budget_of
 
@@ -32,6 +40,14 @@ class _ThisSpider(logging.Filter):
         return True
 
 
+class _NotRetryGiveUps(logging.Filter):
+    """Off the console: retry give-ups, which the demo's simulator causes on purpose (the
+    report counts them as rejects; the run's log file keeps each one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "scrapy.downloadermiddlewares.retry"
+
+
 class RunLog:
     def __init__(self, crawler, directory: str, level: str):
         self.crawler = crawler
@@ -45,10 +61,10 @@ class RunLog:
     def from_crawler(cls, crawler):
         from scrapy.exceptions import NotConfigured
 
-        directory = crawler.settings.get("GOVCRAWL_LOG_DIR", "output/logs")
+        directory = crawler.settings.get("GOVCRAWL_LOG_DIR")
         if not directory:
             raise NotConfigured
-        return cls(crawler, directory, crawler.settings.get("GOVCRAWL_LOG_LEVEL", "INFO"))
+        return cls(crawler, directory, crawler.settings.get("GOVCRAWL_LOG_LEVEL"))
 
     def spider_opened(self, spider) -> None:
         run_id = getattr(spider, "run_id", None) or "norun"
@@ -62,6 +78,10 @@ class RunLog:
         handler.addFilter(_ThisSpider(spider))
         logging.getLogger().addHandler(handler)
         self.handler = handler
+        console = get_scrapy_root_handler()
+        if console is not None and self.crawler.settings.getbool("GOVCRAWL_EXPECTED_FAULTS") \
+                and not any(isinstance(f, _NotRetryGiveUps) for f in console.filters):
+            console.addFilter(_NotRetryGiveUps())
         spider.logger.info("run %s: logging to %s", run_id, path)
 
     def spider_closed(self, spider, reason) -> None:
@@ -70,6 +90,102 @@ class RunLog:
             logging.getLogger().removeHandler(self.handler)
             self.handler.close()
             self.handler = None
+
+
+def progress_line(portals: Mapping[str, tuple[Mapping[str, Any], bool]], columns: int) -> str:
+    """One line for every portal of the run: pages fetched, articles stored new, known
+    articles skipped, `done` once closed; cut to the terminal's width."""
+    from govcrawl.cli.output import fit
+
+    parts = []
+    for name, (stats, done) in portals.items():
+        part = (f"{name} {stats.get('response_received_count', 0)} pages, "
+                f"{stats.get('govcrawl/stored/new', 0)} new")
+        known = stats.get("govcrawl/articles_known_skipped", 0)
+        if known:
+            part += f", {known} known"
+        parts.append(part + (" done" if done else ""))
+    return fit("crawling: " + " | ".join(parts), columns - 1)
+
+
+class ConsoleProgress:
+    """A live line on stderr while portals crawl (one line for all the portals of the process),
+    erased when the last one closes so the report follows. On with GOVCRAWL_PROGRESS, which
+    `govcrawl crawl` and `demo` set when stderr is a terminal."""
+
+    INTERVAL = 0.5
+    board: ClassVar[dict[str, ConsoleProgress]] = {}  # the portals crawling in this process
+    ticker: ClassVar[Any] = None
+
+    def __init__(self, crawler, stream: TextIO):
+        self.crawler = crawler
+        self.stream = stream
+        self.done = False
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy.exceptions import NotConfigured
+
+        if not crawler.settings.getbool("GOVCRAWL_PROGRESS"):
+            raise NotConfigured
+        return cls(crawler, sys.stderr)
+
+    def spider_opened(self, spider) -> None:
+        from twisted.internet.task import LoopingCall
+
+        ConsoleProgress.board[spider.name] = self
+        if ConsoleProgress.ticker is None:
+            ConsoleProgress.ticker = LoopingCall(self.draw)
+            ConsoleProgress.ticker.start(self.INTERVAL, now=True)
+
+    def spider_closed(self, spider, reason) -> None:
+        self.done = True
+        if all(p.done for p in ConsoleProgress.board.values()):
+            if ConsoleProgress.ticker is not None and ConsoleProgress.ticker.running:
+                ConsoleProgress.ticker.stop()
+            ConsoleProgress.ticker = None
+            ConsoleProgress.board.clear()
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+        else:
+            self.draw()
+
+    def draw(self) -> None:
+        from govcrawl.cli.output import terminal_columns
+
+        line = progress_line({name: (p.crawler.stats.get_stats(), p.done)
+                              for name, p in ConsoleProgress.board.items()},
+                             terminal_columns())
+        self.stream.write(f"\r{line}\x1b[K")
+        self.stream.flush()
+
+
+class FeedNote:
+    """An incremental run skips known articles without downloading them, so a feed written
+    with `-O` holds only the run's new and changed articles (none at all when nothing
+    changed); say so, and how to get every article, instead of leaving a silent empty file."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from scrapy.exceptions import NotConfigured
+
+        if not crawler.settings.getdict("FEEDS"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def spider_closed(self, spider, reason) -> None:
+        known = self.crawler.stats.get_value("govcrawl/articles_known_skipped", 0)
+        if known:
+            logging.getLogger(__name__).warning(
+                "the feed holds this run's articles only: %d known articles were skipped "
+                "without downloading them (-a full=true fetches and writes them all; -o "
+                "appends to a feed file, -O replaces it)", known, extra={"spider": spider})
 
 
 class RobotsCrawlDelay:

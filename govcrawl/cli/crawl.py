@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "full, revisit_days), as with scrapy crawl -a")
     parser.add_argument("-s", dest="settings", action="append", default=[],
                         metavar="NAME=VALUE", help="Scrapy setting, as with scrapy crawl -s")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show Scrapy's log on the console too (by default only warnings "
+                             "and errors; the whole log is in each run's log file)")
     parser.set_defaults(func=run)
 
 
@@ -50,6 +54,28 @@ def select_portals(ids: list[str], every: bool) -> list:
         raise UsageError(f"unknown portal(s): {', '.join(unknown)} ({hint}`govcrawl portals` "
                          "or `scrapy list` shows the ids)")
     return list(registry.portals.values()) if every else [registry.portals[p] for p in ids]
+
+
+def quiet_console(settings: dict[str, Any], verbose: bool) -> dict[str, Any]:
+    """`settings` with the console kept to warnings and errors (Scrapy's INFO stream still goes
+    to each run's log file, see govcrawl.extensions.RunLog) and a live progress line on a
+    terminal; a LOG_LEVEL or GOVCRAWL_PROGRESS given with -s wins."""
+    quiet = dict(settings)
+    if not verbose:
+        quiet.setdefault("LOG_LEVEL", "WARNING")
+    quiet.setdefault("GOVCRAWL_PROGRESS", sys.stderr.isatty())
+    return quiet
+
+
+def log_note(settings: Mapping[str, Any]) -> str | None:
+    """Where each run's log file is, for the line after the report (None when disabled)."""
+    from scrapy.settings import Settings
+
+    merged = Settings()
+    merged.setmodule("govcrawl.settings", priority="project")
+    merged.setdict(dict(settings), priority="cmdline")
+    directory = merged.get("GOVCRAWL_LOG_DIR")
+    return f"{directory}/<portal>-<run>.log" if directory else None
 
 
 def preflight(settings: Mapping[str, Any], spider_args: Mapping[str, str]) -> None:
@@ -80,9 +106,12 @@ def run(args: argparse.Namespace) -> int:
 
     portals = select_portals(args.portals, args.all)
     spider_args = _pairs(args.spider_args, "-a")
-    settings = _pairs(args.settings, "-s")
+    settings = quiet_console(_pairs(args.settings, "-s"), args.verbose)
     preflight(settings, spider_args)
     reports = run_portals(portals, settings, spider_args)
     for report in reports:
         print("\n".join(report.lines()))
+    note = log_note(settings)
+    if note:
+        print(f"logs: {note}")
     return overall_status(reports)

@@ -21,15 +21,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from govcrawl.cli import UsageError
-from govcrawl.cli.output import write_csv_records
+from govcrawl.cli.output import ProgressLine, write_csv_records
 from govcrawl.cli.query import (
     add_database_arg,
     add_filter_args,
     cut_note,
-    end_progress,
     filters_from,
     open_to_read,
-    progress_printer,
 )
 from govcrawl.store import read as R
 from govcrawl.store.db import archive_file_named, resolve_url
@@ -57,13 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _counted(records: Iterator[Any], show: Any, every: int = 500) -> Iterator[Any]:
-    n = 0
+def _counted(records: Iterator[Any], bar: ProgressLine) -> Iterator[Any]:
     for n, record in enumerate(records, 1):
-        if n % every == 0:
-            show(f"export: {n} articles")
+        bar.update(n)
         yield record
-    show(f"export: {n} articles")
 
 
 def check_target(output: str, database: str | None, force: bool) -> Path:
@@ -131,16 +126,19 @@ def run(args: argparse.Namespace) -> int:
     out_path = None if args.output == "-" else check_target(args.output, args.database,
                                                             args.force)
     archive = open_to_read(args.database)
-    show = progress_printer()
     with archive:
         f = filters_from(args, archive)
+        bar = ProgressLine("export", "articles")
+        if bar.live:  # the total costs a count: only for a terminal
+            matching = R.count_articles(archive, f)
+            bar.total = matching if f.limit is None else min(f.limit, matching)
         if args.format == "warc":
             assert out_path is not None
             missing = 0
             with replacing(out_path, "wb", args.force) as fh:
                 writer = WarcExporter(fh, gzip=args.output.endswith(".gz"))
                 n = 0
-                for record, raw in _counted(R.iter_articles_raw(archive, f), show):
+                for record, raw in _counted(R.iter_articles_raw(archive, f), bar):
                     if raw is None:
                         missing += 1
                         continue
@@ -148,13 +146,13 @@ def run(args: argparse.Namespace) -> int:
                                                       str(record["id"]),
                                                       PORTAL_HEADER: record["portal"]})
                     n += 1
-            end_progress()
+            bar.close()
             if missing:
                 print(f"govcrawl export: {missing} articles have no archived response, skipped",
                       file=sys.stderr)
             selected = n + missing
         else:
-            records = _counted(R.iter_articles(archive, f, body=True), show)
+            records = _counted(R.iter_articles(archive, f, body=True), bar)
             writer_fn = write_jsonl if args.format == "jsonl" else (
                 lambda rs, fh: write_csv_records(rs, fh, body=True, excel=args.excel))
             if out_path is None:
@@ -162,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 with replacing(out_path, "w", args.force) as fh:
                     n = writer_fn(records, fh)
-            end_progress()
+            bar.close()
             selected = n
         total = R.count_articles(archive, f) if selected == f.limit else selected
     if total > selected:  # --limit cut the export: say so, as `query` does

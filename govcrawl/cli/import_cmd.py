@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from govcrawl.cli import UsageError
-from govcrawl.cli.query import add_database_arg, end_progress, open_for, progress_printer
+from govcrawl.cli.output import ProgressLine
+from govcrawl.cli.query import add_database_arg, open_for
 from govcrawl.store.db import archive_file_named, resolve_url
 
 ORDER = ("new", "duplicate", "updated", "unchanged", "reject", "skipped")
@@ -62,13 +63,15 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{path}: not a WARC file")
     resolver = ingest.PortalResolver(load_registry().portals.values())
     archive = open_for(args.database, create=True)
-    show = progress_printer()
+    # Saved pages are counted up front; a WARC's records only as they are read.
+    bar = ProgressLine("import", "responses",
+                       None if args.warc else len(ingest.saved_page_files(paths)))
     with archive:
         if args.warc:
-            report = ingest.import_warcs(archive, paths, resolver, show)
+            report = ingest.import_warcs(archive, paths, resolver, bar.message)
         else:
-            report = ingest.import_saved_pages(archive, paths, resolver, show)
-    end_progress()
+            report = ingest.import_saved_pages(archive, paths, resolver, bar.message)
+    bar.close()
     for error in report.errors + report.damaged:
         print(f"govcrawl import: {error}", file=sys.stderr)
     print(f"import (run {report.run_id}): {summary(report.counts)}")

@@ -8,10 +8,13 @@ Kept apart from the commands so `query`, `show`, `stats`, `portals` and `export`
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import shutil
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any, TextIO
 
@@ -171,6 +174,61 @@ def warn_deprecated(args: argparse.Namespace) -> None:
     value is reported in one line, not after a note)."""
     for note in getattr(args, "deprecated", []):
         print(note, file=sys.stderr)
+
+
+# ------------------------------------------------------------------------------ progress
+
+
+def progress_text(label: str, done: int, total: int | None, unit: str,
+                  elapsed: float) -> str:
+    """`export: 1,500 of 12,000 articles (12%), about 0:42 left` (no total: the count and a
+    rate)."""
+    if not total:
+        rate = f", {done / elapsed:,.0f}/s" if elapsed > 0 and done else ""
+        return f"{label}: {done:,} {unit}{rate}"
+    share = min(done, total) / total
+    text = f"{label}: {done:,} of {total:,} {unit} ({share:.0%})"
+    if 0 < done < total and elapsed > 0:
+        left = math.ceil(elapsed * (total - done) / done)
+        text += f", about {left // 60}:{left % 60:02d} left"
+    return text
+
+
+class ProgressLine:
+    """A count with its total and an ETA on stderr, redrawn in place at most every
+    `interval` seconds; only when stderr is a terminal (quiet in pipes and logs)."""
+
+    def __init__(self, label: str, unit: str, total: int | None = None,
+                 stream: TextIO | None = None, interval: float = 0.2,
+                 clock: Callable[[], float] = time.monotonic):
+        self.label, self.unit, self.total = label, unit, total
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.interval, self.clock = interval, clock
+        self.started = clock()
+        self.drawn = float("-inf")
+
+    def update(self, done: int) -> None:
+        now = self.clock()
+        if not self.live or now - self.drawn < self.interval:
+            return
+        self.drawn = now
+        text = fit(progress_text(self.label, done, self.total, self.unit, now - self.started),
+                   terminal_columns() - 1)
+        self.stream.write(f"\r{text}\x1b[K")
+        self.stream.flush()
+
+    def message(self, msg: str) -> None:
+        """For callers that report progress as text (govcrawl.ingest): its first number."""
+        found = re.search(r"\d+", msg)
+        if found:
+            self.update(int(found.group()))
+
+    def close(self) -> None:
+        """Erase the line, so what follows starts on a clean line."""
+        if self.live:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 # ------------------------------------------------------------------------------ help examples

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from govcrawl.cli import UsageError
@@ -118,23 +118,6 @@ def filters_from(args: argparse.Namespace, archive: Archive,
         raise UsageError(str(exc)) from None
     warn_deprecated(args)
     return f
-
-
-def progress_printer() -> Callable[[str], None]:
-    """Progress on stderr, only when stderr is a terminal (quiet in pipes and logs)."""
-    if not sys.stderr.isatty():
-        return lambda _msg: None
-
-    def show(msg: str) -> None:
-        sys.stderr.write(f"\r{msg}\x1b[K")
-        sys.stderr.flush()
-
-    return show
-
-
-def end_progress() -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write("\n")
 
 
 # ------------------------------------------------------------------------------------ query

@@ -9,14 +9,8 @@ from __future__ import annotations
 import argparse
 
 from govcrawl.cli.import_cmd import summary
-from govcrawl.cli.output import add_dated_arg, dated_from, warn_deprecated
-from govcrawl.cli.query import (
-    add_database_arg,
-    check_portal,
-    end_progress,
-    open_for,
-    progress_printer,
-)
+from govcrawl.cli.output import ProgressLine, add_dated_arg, dated_from, warn_deprecated
+from govcrawl.cli.query import add_database_arg, check_portal, open_for
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
         check_portal(archive, args.portal)
         warn_deprecated(args)
         resolver = ingest.PortalResolver(load_registry().portals.values())
-        report = ingest.reprocess(archive, resolver, args.portal, since,
-                                  progress_printer())
-    end_progress()
+        bar = ProgressLine("reprocess", "responses")
+        report = ingest.reprocess(archive, resolver, args.portal, since, bar.message)
+    bar.close()
     changed = report.get("updated") + report.get("new") + report.get("duplicate") \
         + report.get("reclassified") + report.get("reject")
     print(f"reprocess (run {report.run_id}): {changed} changed; {summary(report.counts)}")
