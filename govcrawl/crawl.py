@@ -107,6 +107,12 @@ def assess(portal_id: str, run_id: int | None, stats: Mapping[str, Any]) -> Port
     report = PortalReport(portal_id, run_id, dict(stats))
     if report.count("list_pages") and not report.count("list_pages_ok"):
         report.problems.append(f"{portal_id} failed entirely: no list page could be read")
+    elif not report.count("list_pages") and stats.get("dupefilter/filtered"):
+        # Scrapy's duplicate filter dropped the start requests: a JOBDIR kept from a finished
+        # run remembers them. Nothing was fetched, and the cause is not the portal.
+        report.problems.append(f"{portal_id} failed entirely: no list page was fetched (its "
+                               "start requests were dropped as already seen; is a JOBDIR of a "
+                               "finished run still given? remove it to crawl again)")
     elif not report.count("list_pages"):
         report.problems.append(f"{portal_id} failed entirely: no list page was fetched "
                                "(robots.txt, DNS or connection failure)")

@@ -85,3 +85,15 @@ def test_a_failed_spill_write_is_cut_back_to_whole_lines(tmp_path, monkeypatch):
     spill.write(path, [entry(4)])
     assert [e.raw.url for e in spill.read(path)] == [
         "http://127.0.0.1/1.html", "http://127.0.0.1/4.html"]
+
+
+def test_start_requests_dropped_as_seen_are_named_as_the_cause():
+    """A JOBDIR kept from a finished run makes Scrapy drop the start requests: the report says
+    so instead of blaming robots.txt, DNS or the connection."""
+    from govcrawl.crawl import assess
+
+    dropped = assess("spp", 1, {"dupefilter/filtered": 2}).problems
+    assert len(dropped) == 1 and "already seen" in dropped[0] and "JOBDIR" in dropped[0]
+    offline = assess("spp", 1, {}).problems
+    assert offline == ["spp failed entirely: no list page was fetched "
+                       "(robots.txt, DNS or connection failure)"]
