@@ -284,8 +284,10 @@ def _current_response_ids(archive: Archive, portal_id: str | None) -> set[int]:
 
 
 def reprocess(archive: Archive, resolver: PortalResolver, portal_id: str | None = None,
-              since: date | None = None, progress: Progress = _quiet) -> IngestReport:
+              since: date | None = None, progress: Progress = _quiet,
+              total: Callable[[int], None] | None = None) -> IngestReport:
     """Re-run extraction over archived responses (no network) and store what changed.
+    `total`, if given, is told how many responses will be re-extracted (without `since`).
 
     Outcomes: `updated` (fields changed; the old values become a version), `unchanged`,
     `new`/`duplicate` (a response that was not an article now is), `reclassified` (a
@@ -299,6 +301,8 @@ def reprocess(archive: Archive, resolver: PortalResolver, portal_id: str | None 
         k: v for k, v in {"portal": portal_id, "since": since and since.isoformat()}.items() if v})
     report.run_id = run_id
     wanted = _current_response_ids(archive, portal_id)
+    if total is not None and since is None:
+        total(len(wanted))
     with archive.read_engine.connect() as conn:
         kinds = dict(conn.execute(select(responses.c.id, responses.c.kind)
                                   .where(responses.c.kind != "article")).all())

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from govcrawl.cli import UsageError
+from govcrawl.cli.output import add_format_args, chosen_format
 from govcrawl.extract import extract_page
 from govcrawl.text.decode import decode_body
 from govcrawl.text.repair import repair_document
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also extract the bundled content-farm mirror sample")
     parser.add_argument("--url", help="the page's URL (overrides the sidecar)")
     parser.add_argument("--headers", metavar="FILE", help="JSON object of response headers")
-    parser.add_argument("--json", action="store_true", help="one JSON object per input per line")
+    add_format_args(parser, formats=("table", "jsonl"))  # table: the fields, for a person
     parser.set_defaults(func=run)
 
 
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"govcrawl extract: {name}: {reason}", file=sys.stderr)
             failed += 1
             continue
-        if args.json:
+        if chosen_format(args) == "jsonl":
             print(json.dumps(record, ensure_ascii=False))
         else:
             print(_human(record))

@@ -218,6 +218,10 @@ class ProgressLine:
         self.stream.write(f"\r{text}\x1b[K")
         self.stream.flush()
 
+    def set_total(self, total: int) -> None:
+        """The total, once a command knows it (an ETA needs it)."""
+        self.total = total
+
     def message(self, msg: str) -> None:
         """For callers that report progress as text (govcrawl.ingest): its first number."""
         found = re.search(r"\d+", msg)

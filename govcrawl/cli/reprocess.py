@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         warn_deprecated(args)
         resolver = ingest.PortalResolver(load_registry().portals.values())
         bar = ProgressLine("reprocess", "responses")
-        report = ingest.reprocess(archive, resolver, args.portal, since, bar.message)
+        report = ingest.reprocess(archive, resolver, args.portal, since, bar.message,
+                                  total=bar.set_total)
     bar.close()
     changed = report.get("updated") + report.get("new") + report.get("duplicate") \
         + report.get("reclassified") + report.get("reject")

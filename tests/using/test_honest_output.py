@@ -191,3 +191,12 @@ def test_version_bare_command_and_examples_in_help(capsys):
     assert "give up on a request" in commands["save-page"].format_help()
     assert "spill files" in commands["load-spill"].format_help()
 
+
+
+def test_extract_takes_the_same_output_option_as_the_other_commands(govcrawl_cli):
+    as_json = govcrawl_cli("extract", "--sample", "--json")
+    as_format = govcrawl_cli("extract", "--sample", "--format", "jsonl")
+    assert as_json.code == as_format.code == 0
+    assert as_json.out == as_format.out and as_json.out.startswith("{")
+    table = govcrawl_cli("extract", "--sample", "--format", "table")
+    assert table.code == 0 and "title:" in table.out

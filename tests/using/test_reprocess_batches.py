@@ -73,3 +73,14 @@ def test_changed_articles_are_written_one_transaction_per_batch(devset_copy, mon
     assert sql(devset_copy, "select id, last_seen from articles order by id") == seen
     again, writes = _reprocess(devset_copy)
     assert again.get("unchanged") == n and writes == 0
+
+
+def test_reprocess_announces_its_total_before_it_starts(devset_copy):
+    """The progress line's ETA needs the number of responses up front."""
+    resolver = ingest.PortalResolver(load_registry("").portals.values())
+    totals, messages = [], []
+    with open_archive(f"sqlite:///{devset_copy}") as arc:
+        report = ingest.reprocess(arc, resolver, progress=messages.append,
+                                  total=lambda n: totals.append((n, len(messages))))
+    done = sum(report.counts.values())
+    assert totals == [(done, 0)]  # once, before the first progress message
