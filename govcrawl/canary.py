@@ -481,6 +481,7 @@ def observe_fixture(portal: Portal, page: Path, workdir: Path) -> dict[str, Any]
     from scrapy.utils.test import get_crawler
 
     from govcrawl.spiders.loader import spider_class_for
+    from govcrawl.spiders.portal import PortalSpider
 
     side = load_sidecar(page)
     url = side["url"]
@@ -492,6 +493,7 @@ def observe_fixture(portal: Portal, page: Path, workdir: Path) -> dict[str, Any]
     crawler = get_crawler(spider_class_for(portal), settings_dict={
         "GOVCRAWL_DATABASE_URL": f"sqlite:///{Path(workdir) / 'replay.db'}"})
     spider = crawler._create_spider()
+    assert isinstance(spider, PortalSpider)  # the crawler was made for spider_class_for(portal)
     try:
         response = HtmlResponse(url, status=int(side.get("status", 200)), headers=headers,
                                 body=page.read_bytes(), request=scrapy.Request(url, meta=meta))

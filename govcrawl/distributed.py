@@ -192,7 +192,7 @@ def redis_now(server) -> float:
 class CompactDupeFilter(RFPDupeFilter):
     """scrapy-redis's Redis set of fingerprints, with 8-byte binary members."""
 
-    def request_fingerprint(self, request: scrapy.Request) -> bytes:  # type: ignore[override]
+    def request_fingerprint(self, request: scrapy.Request) -> bytes:
         return fingerprint(request)
 
     def close(self, reason: str = "") -> None:
@@ -308,6 +308,7 @@ def begin_crawl(server, keys: Keys, *, restart: bool = False,
         pipe.hset(keys.crawl, mapping={"state": "running", "started_at": started})
         starts = list(starts)
         for request in starts:
+            assert queue is not None, "start requests are queued through `queue`"
             queue.push_unseen(request, client=pipe)
         expire_keys(pipe, keys, ttl)
         try:
@@ -714,6 +715,7 @@ class Coordinator:
         self.awaiting[entry] = dedup.url_key(url)
 
     def release(self, entry: bytes) -> None:
+        assert self.keys is not None, "ledger entries exist only after spider_opened"
         self.server.hdel(self.keys.ledger, entry)
 
     def hand_over_started(self, entry: bytes) -> None:
@@ -749,6 +751,7 @@ class Coordinator:
             await asyncio.sleep(TICK_SECONDS)
 
     async def _tick(self) -> None:
+        assert self.keys is not None, "the loop is started by spider_opened"
         engine, spider = self.crawler.engine, self.crawler.spider
         idle = engine.spider_is_idle()
         if idle:
@@ -796,6 +799,7 @@ class Coordinator:
         """Reconcile under the crawl's lock (None: another live worker holds it). A lock
         whose holder is presumed dead is broken, so a reconciler killed mid-way stalls
         nobody for longer than GOVCRAWL_WORKER_TIMEOUT."""
+        assert self.keys is not None, "called from the loop started by spider_opened"
         spider = self.crawler.spider
         if not self.server.set(self.keys.lock, self.id, nx=True, ex=300):
             holder = self.server.get(self.keys.lock)
@@ -820,6 +824,7 @@ class Coordinator:
         return result
 
     def _beat(self, state: str, now: float | None = None) -> None:
+        assert self.keys is not None, "set by spider_opened before the first beat"
         now = redis_now(self.server) if now is None else now
         beat = json.dumps({"state": state, "idle_since": self.idle_since, "beat": now,
                            "run": getattr(self.crawler.spider, "run_id", None)})
@@ -833,6 +838,7 @@ class Coordinator:
                 await pipeline.flush()
 
     async def _confirm(self) -> None:
+        assert self.keys is not None, "called from the loop started by spider_opened"
         pending = dict(self.awaiting)
         since = crawl_started(self.server, self.keys) - CLOCK_SLACK
         done = await asyncio.to_thread(archived_since, self.crawler.spider.archive,
@@ -845,6 +851,7 @@ class Coordinator:
 
     async def _log_progress(self) -> None:
         spider = self.crawler.spider
+        assert self.keys is not None, "called from the loop started by spider_opened"
         stored = await asyncio.to_thread(stored_articles, spider.archive, spider.portal.id)
         logger.info("progress %s", status_line(status(self.server, self.keys, self.timeout),
                                                stored))

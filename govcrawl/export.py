@@ -180,7 +180,8 @@ def read_warc_portals(stream: BinaryIO) -> Iterator[tuple[RawResponse, str | Non
             content = (record.content_stream().read() if kind in ("request", "response")
                        else b"")
             records.read_to_end(record)
-            if record.length is None or getattr(record.raw_stream, "limit", 0):
+            # bool(): in `x or getattr(…)` mypy takes the left operand's bool as the context
+            if record.length is None or bool(getattr(record.raw_stream, "limit", 0)):
                 raise WarcDamaged(records.get_record_offset(), "record cut short")
             if not _member_ended(records):  # every byte of the record may be there, unverified
                 raise WarcDamaged(records.get_record_offset(), "its gzip member is cut short")

@@ -146,12 +146,13 @@ class ExtractionPipeline:
             # not cancel_futures: the broken pool fails its pending pages itself, and a
             # cancelled one would cancel the item's whole pipeline run
             broken.shutdown(wait=False)
-            pool: ProcessPoolExecutor | None = self._start_pool()
-            if not self.worked and not await self._can_start(pool):
+            started = self._start_pool()
+            pool: ProcessPoolExecutor | None = started
+            if not self.worked and not await self._can_start(started):
                 logger.warning("extraction workers cannot start (a script without an `if "
                                "__name__ == '__main__'` guard?); extracting in-process",
                                extra={"spider": self.crawler.spider})
-                pool.shutdown(wait=False)
+                started.shutdown(wait=False)
                 pool = None
             else:
                 logger.warning("an extraction worker died; started new workers and "
@@ -229,6 +230,7 @@ class ArchivePipeline:
 
     def set_channel_progress(self, portal_id: str, channel_url: str, **progress) -> None:
         """The spider's backfill position, written after every write submitted before it."""
+        assert self.writer is not None, "the spider gets this writer in open_spider"
         future = self.writer.submit(self.archive.set_channel_progress, portal_id, channel_url,
                                     **progress)
         future.add_done_callback(functools.partial(self._progress_written, channel_url))
@@ -272,6 +274,7 @@ class ArchivePipeline:
                 await self._spill(batch)
                 return
             try:
+                assert self.writer is not None, "items arrive only after open_spider"
                 outcomes = await self.writer.run(self._write, batch)
             except Exception as exc:  # the database is unusable: spill, never lose
                 self._fail(exc)
@@ -282,11 +285,14 @@ class ArchivePipeline:
             for entry, (status, article_id) in zip(batch, outcomes, strict=True):
                 if status in ("new", "duplicate"):
                     # counted at the end of the run: a later head can make this one a copy
+                    assert article_id is not None, "store_batch: new/duplicate name an article"
                     self.stored_articles.append((status, article_id))
                 else:
                     self.crawler.stats.inc_value(f"govcrawl/stored/{status}")
                 if status in ("new", "duplicate") and hasattr(spider, "known"):
-                    spider.known.add(entry.page.canonical_url or entry.page.url)
+                    page = entry.page
+                    assert isinstance(page, CrawledPage), "pending entries are made by _add"
+                    spider.known.add(page.canonical_url or page.url)
             if hasattr(spider, "settle"):  # committed: backfill progress may move past them
                 spider.settle(getattr(entry.page, "listed_url", None) for entry in batch)
 
@@ -334,6 +340,7 @@ class ArchivePipeline:
     async def _spill(self, entries: list[StoreEntry]) -> None:
         """Append to the spill file; if even that fails, name every item that is lost."""
         stats = self.crawler.stats
+        assert self.spill_path is not None, "set by _fail, which sets self.failed"
         try:
             await asyncio.to_thread(spill.write, self.spill_path, entries)
         except OSError as exc:
@@ -366,6 +373,7 @@ class ArchivePipeline:
         stats = self.crawler.stats
         ids = [article_id for _, article_id in self.stored_articles]
         try:
+            assert self.writer is not None, "stored_articles come from the writer's batches"
             copies = await self.writer.run(self.archive.copies_among, ids)
         except Exception as exc:
             logger.error("could not count this run's copies in the archive: %s", exc)

@@ -18,7 +18,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, BinaryIO, Literal, TextIO, overload
 
 from govcrawl.cli import UsageError
 from govcrawl.cli.output import ProgressLine, write_csv_records
@@ -79,21 +79,29 @@ def check_target(output: str, database: str | None, force: bool) -> Path:
     return target
 
 
+@overload
+def replacing(target: Path, mode: Literal["wb"],
+              force: bool) -> contextlib.AbstractContextManager[BinaryIO]: ...
+@overload
+def replacing(target: Path, mode: Literal["w"],
+              force: bool) -> contextlib.AbstractContextManager[TextIO]: ...
 @contextlib.contextmanager
-def replacing(target: Path, mode: str, force: bool) -> Iterator[IO[Any]]:
+def replacing(target: Path, mode: str, force: bool) -> Iterator[Any]:  # typed by the overloads
     """A file to write that becomes `target` only when the block ends without an error: it is
     written beside the target and renamed over it (linked, when not `force`, so a file that
     appeared meanwhile is not replaced). Devices and pipes (/dev/null, a FIFO) are written
     in place."""
-    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+    binary = "b" in mode
+    encoding = None if binary else "utf-8"
+    newline = None if binary else ""
     if target.exists() and not target.is_file():
-        with target.open(mode, **text) as fh:
+        with target.open(mode, encoding=encoding, newline=newline) as fh:
             yield fh
         return
     part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
     try:
-        with os.fdopen(fd, mode, **text) as fh:
+        with os.fdopen(fd, mode, encoding=encoding, newline=newline) as fh:
             if target.is_file():
                 os.chmod(part, target.stat().st_mode & 0o7777)
             yield fh
@@ -158,8 +166,8 @@ def run(args: argparse.Namespace) -> int:
             if out_path is None:
                 n = writer_fn(records, sys.stdout)
             else:
-                with replacing(out_path, "w", args.force) as fh:
-                    n = writer_fn(records, fh)
+                with replacing(out_path, "w", args.force) as out:
+                    n = writer_fn(records, out)
             bar.close()
             selected = n
         total = R.count_articles(archive, f) if selected == f.limit else selected

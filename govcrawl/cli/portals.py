@@ -107,9 +107,9 @@ def run_list(args: argparse.Namespace) -> int:
     registry = load_registry()
     _print_errors(registry)
     runs = last_runs(args.database)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for portal in registry.portals.values():
-        row = {"id": portal.id, "name": portal.name, "level": portal.level,
+        row: dict[str, Any] = {"id": portal.id, "name": portal.name, "level": portal.level,
                "province": portal.province, "dialect": portal.dialect,
                "evidence": portal.evidence_label(), "source": portal.source}
         if portal.id in runs:

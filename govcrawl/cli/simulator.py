@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `simulator` subcommand."""
     parser = subparsers.add_parser(
         "simulator",

@@ -15,12 +15,16 @@ import argparse
 import difflib
 import os
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from govcrawl.crawl import EXIT_USAGE, assess
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
 
 
 def _refuse(message: str) -> NoReturn:
@@ -29,6 +33,9 @@ def _refuse(message: str) -> NoReturn:
 
 
 class Command(ScrapyCrawlCommand):
+    # Not Scrapy's `_crawler` (typed as always set): None until run() creates the crawler.
+    _created_crawler: Crawler | None
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         # Runs before Scrapy creates the crawler process, which configures logging (a bad
         # LOG_LEVEL fails there) and prints its start-up lines.
@@ -69,14 +76,14 @@ class Command(ScrapyCrawlCommand):
         if problem:
             _refuse(problem)
 
-    def _create_crawler(self, spname):
-        self._crawler = super()._create_crawler(spname)
-        return self._crawler
+    def _create_crawler(self, spname: type[Spider] | str) -> Crawler:
+        self._created_crawler = super()._create_crawler(spname)
+        return self._created_crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        self._crawler = None
+        self._created_crawler = None
         super().run(args, opts)
-        crawler = self._crawler
+        crawler = self._created_crawler
         if self.exitcode or crawler is None or crawler.spider is None:
             return
         spider = crawler.spider

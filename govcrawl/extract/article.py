@@ -369,7 +369,7 @@ def choose_title(
     best: tuple[float, etree._Element, str] | None = None
     for el in root.iter():
         tag = _tag(el)
-        rank = _HEADING_RANK.get(tag)
+        rank = _HEADING_RANK.get(tag) if tag is not None else None
         if rank is None:
             if tag not in _TITLE_HINT_TAGS or not TITLE_HINT_RE.search(
                 f"{el.get('class') or ''} {el.get('id') or ''}"

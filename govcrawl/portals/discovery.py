@@ -79,7 +79,9 @@ def _leaf(url: str) -> tuple[str, str]:
     """The last path segment without extension, and its leading word (lower-case)."""
     leaf = urlsplit(url).path.rsplit("/", 1)[-1]
     stem = leaf.rsplit(".", 1)[0] if "." in leaf else leaf
-    word = re.match(r"[A-Za-z]*", stem).group(0).lower()
+    m = re.match(r"[A-Za-z]*", stem)
+    assert m is not None  # `*` matches the empty string: re.match never fails here
+    word = m.group(0).lower()
     return stem, word
 
 

@@ -606,7 +606,7 @@ class Corpus:
         copy = origin[0] != portal.id
         if copy:
             # a syndicated copy: the origin's name as 来源 and this portal's own editor line
-            source = origin_portal.name
+            source: str | None = origin_portal.name
             editor = rng.choice(phrases()["portal_editors"])
             if version:
                 editor = content.editor

@@ -19,7 +19,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from govcrawl.simulator import render
@@ -92,7 +92,9 @@ class Simulator:
         server = _Server((host, port), _Handler)
         server.simulator = self
         self._server = server
-        real_host, real_port = server.server_address[:2]
+        # bound AF_INET/AF_INET6: getsockname() gives (str, int, ...); typeshed's attribute
+        # type also admits the bytes a constructor may take
+        real_host, real_port = cast("tuple[str, int]", server.server_address[:2])
         self.base_url = f"http://{real_host}:{real_port}"
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="govcrawl-simulator", daemon=True)

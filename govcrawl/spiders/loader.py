@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from scrapy.settings import BaseSettings
-from scrapy.spiderloader import SpiderLoader
+from scrapy.spiderloader import SpiderLoader, SpiderLoaderProtocol
 
 from govcrawl.portals.registry import Portal, load_registry
 from govcrawl.spiders.portal import PortalSpider
@@ -46,7 +46,7 @@ class PortalSpiderLoader(SpiderLoader):
             self._spiders[portal.id] = spider_class_for(portal)
 
 
-def where_declared(loader: SpiderLoader) -> str:
+def where_declared(loader: SpiderLoaderProtocol) -> str:
     """For an unknown spider: the declaration files that were read, and how to add one."""
     files = getattr(loader, "declaration_files", None) or []
     unset = "" if any(not f.startswith("govcrawl/portals/") for f in files) else \

@@ -18,7 +18,7 @@ import difflib
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import urlsplit
 
 import scrapy
@@ -32,6 +32,10 @@ from govcrawl.items import PENDING, CrawledPage
 from govcrawl.portals.dialects import ListingRow, ListRequest, dialect_for
 from govcrawl.portals.registry import Portal
 from govcrawl.records import RawResponse
+
+if TYPE_CHECKING:
+    from govcrawl.store.archive import Archive
+    from govcrawl.store.writer import RetryingArchive
 
 # Statuses that reach the callbacks to be classified and archived as rejects, instead of being
 # dropped by HttpErrorMiddleware. Redirects are left out so RedirectMiddleware follows them;
@@ -152,7 +156,7 @@ class PortalSpider(scrapy.Spider):
         self.backing_off: set[str] = set()
         # Set by the ArchivePipeline at open: the process's shared archive (read once here, in
         # `load_state`, and by the scale-out coordinator), the run, and where progress goes.
-        self.archive = None
+        self.archive: Archive | RetryingArchive | None = None
         self.run_id: int | None = None
         self.progress_writer: ProgressWriter | None = None
         self.channel_progress: dict[str, dict | None] | None = None  # None: not loaded yet
@@ -177,6 +181,7 @@ class PortalSpider(scrapy.Spider):
         articles, failure backoff and revisits (the ArchivePipeline calls it at open, on the
         archive's writer thread)."""
         archive = self.archive
+        assert archive is not None, "set by the ArchivePipeline (or `govcrawl seed`) first"
         self.channel_progress = {url: archive.get_channel_progress(self.portal.id, url)
                                  for url in self.portal.start_urls}
         if not self.full:
@@ -329,6 +334,7 @@ class PortalSpider(scrapy.Spider):
             "context": {k: v for k, v in resume_at.context.items() if k != "backfill"},
         }
         self._resume_saved[channel] = resume
+        assert self.progress_writer is not None, "set by the ArchivePipeline at open"
         self.progress_writer.set_channel_progress(
             self.portal.id, channel, last_page=last_page, backfill_complete=resume is None,
             resume=resume)
@@ -425,7 +431,7 @@ class PortalSpider(scrapy.Spider):
         return item
 
     def on_error(self, failure: Failure):
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on errbacks
         reason = _failure_reason(failure)
         self.crawler.stats.inc_value(f"govcrawl/fetch_errors/{reason}")
         kind = "other" if reason == "robots" else "error"

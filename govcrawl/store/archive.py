@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Row,
     bindparam,
     delete,
     func,
@@ -92,6 +94,7 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 
 def _response_row(e: StoreEntry, packed: tuple[bytes, str]) -> dict[str, Any]:
     raw, page = e.raw, e.page
+    assert raw is not None, "store_batch callers pass only entries with a response"
     blob, sha256 = packed
     return {
         "url": raw.url, "url_key": dedup.url_key(raw.url), "final_url": raw.final_url,
@@ -160,7 +163,7 @@ def _insert_band_rows(conn: Connection, rows: list[tuple[int, int, int]]) -> Non
         f'INSERT INTO article_bands (band, "key", article_id) VALUES ({m}, {m}, {m})', rows)
 
 
-def _band_rows_with_keys(conn: Connection, keys: list[int]) -> list[tuple[int, int]]:
+def _band_rows_with_keys(conn: Connection, keys: list[int]) -> Sequence[Row[int, int]]:
     """(key, article_id) of the stored band rows with one of `keys` (the LSH candidates).
 
     Driver-level: an expanding IN of a batch's thousands of keys took SQLAlchemy longer to
@@ -338,6 +341,7 @@ class Archive(CrawlState):
         _update_existing computes them then)."""
         batch = []
         for e in entries:
+            assert e.raw is not None, "store_batch callers pass only entries with a response"
             url = key = None
             if e.page.kind == "article":
                 url = e.page.url or e.raw.final_url or e.raw.url
@@ -385,6 +389,7 @@ class Archive(CrawlState):
             if p.key is not None:
                 art.append(i)
             else:
+                assert e.raw is not None, "store_batch entries all have a response"
                 url = e.page.url or e.raw.url
                 reject_rows.append({
                     "url": url, "url_key": dedup.url_key(url), "portal_id": e.portal_id,
@@ -393,10 +398,10 @@ class Archive(CrawlState):
                 outcomes[i] = StoreOutcome("reject", resp_ids[i])
         if reject_rows:
             conn.execute(insert(rejects), reject_rows)
-        keys = {i: seg[i].key for i in art}
+        keys = {i: k for i in art if (k := seg[i].key) is not None}  # art: entries with a key
         cols = [articles.c.id, articles.c.url_key, articles.c.duplicate_of,
                 *(articles.c[f] for f in VERSIONED)]
-        existing = {}
+        existing: dict[str, Any] = {}  # url_key -> article row
         for chunk in _chunks(list(keys.values())):
             existing.update((r.url_key, r) for r in conn.execute(
                 select(*cols).where(articles.c.url_key.in_(chunk))))
@@ -404,6 +409,7 @@ class Archive(CrawlState):
         for i in art:
             row = existing.get(keys[i])
             e = seg[i].entry
+            assert e.raw is not None, "store_batch entries all have a response"
             if row is None:
                 new.append(i)
             elif all(getattr(row, f) == getattr(e.page, f) for f in VERSIONED):
@@ -437,6 +443,8 @@ class Archive(CrawlState):
         rows, band_rows, media_rows = [], [], []
         for i in new:
             e, k, url = seg[i].entry, body_keys[i], seg[i].url
+            assert e.raw is not None, "store_batch entries all have a response"
+            assert k is not None, "compute_keys ran above for every new article"
             rows.append({
                 "id": ids[i], "portal_id": e.portal_id, "url": url,
                 "canonical_url": dedup.canonical_url(url), "url_key": seg[i].key,
@@ -497,6 +505,7 @@ class Archive(CrawlState):
         self, conn: Connection, e: StoreEntry, response_id: int, seen: datetime
     ) -> StoreOutcome:
         page = e.page
+        assert e.raw is not None, "_reapply builds the entry with a response"
         if page.kind != "article":
             conn.execute(
                 insert(rejects),
@@ -607,7 +616,7 @@ class Archive(CrawlState):
                 for chunk in _chunks(frontier, 1000):
                     g.find_neighbours(chunk)
                 nxt = {y for x in frontier for y in g.neighbours(x)}
-                nxt |= {g.link(x)[0] for x in frontier} - {None}
+                nxt |= {h for x in frontier if (h := g.link(x)[0]) is not None}
                 nxt |= {m for ms in g.members_of(frontier).values() for m in ms}
                 frontier = sorted(nxt - reached)
                 reached |= nxt
@@ -752,8 +761,9 @@ class _WriteTxn:
                 raise
         return conn
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
-            self._ctx.__exit__(*exc)
+            self._ctx.__exit__(exc_type, exc, tb)
         finally:
             self.archive._lock.release()

@@ -41,7 +41,7 @@ import tempfile
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import quote
 
 from alembic import command
@@ -162,8 +162,10 @@ def make_reader_engine(url: str) -> Engine:
     pragma that writes; PostgreSQL with every transaction read-only."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        options = " ".join(filter(None, (parsed.query.get("options"),
-                                         "-c default_transaction_read_only=on")))
+        # URL.query values are str or, for a repeated key, a tuple; one ?options= is assumed
+        # (a repeated one makes join raise TypeError, as it always has)
+        user_options = cast("str | None", parsed.query.get("options"))
+        options = " ".join(filter(None, (user_options, "-c default_transaction_read_only=on")))
         return create_engine(url, json_serializer=_json, pool_pre_ping=True,
                              connect_args={"options": options})
     timeout = busy_timeout_ms() / 1000

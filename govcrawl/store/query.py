@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, or_, select, text
+from sqlalchemy import ColumnElement, Engine, TextClause, and_, or_, select, text
 
 from govcrawl.dedup import _t2s
 from govcrawl.store.schema import articles, portals, rejects
@@ -141,7 +141,7 @@ def like_condition(text: str) -> ColumnElement[bool] | None:
     return and_(*conds) if conds else None
 
 
-def search_condition(text_: str, dialect: str) -> ColumnElement[bool] | None:
+def search_condition(text_: str, dialect: str) -> ColumnElement[bool] | TextClause | None:
     """The search as a WHERE condition on the `articles` table (None: no terms)."""
     if dialect != "sqlite":
         return like_condition(text_)

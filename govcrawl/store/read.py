@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Select,
+    TextClause,
     and_,
     exists,
     func,
@@ -136,7 +137,7 @@ def build_select(f: Filters, dialect: str, columns: list[Any]) -> Select:
     """The filtered, sorted, limited SELECT over articles ⟕ portals."""
     q = select(*columns).select_from(
         articles.outerjoin(portals, portals.c.id == articles.c.portal_id))
-    conds: list[ColumnElement[bool]] = []
+    conds: list[ColumnElement[bool] | TextClause] = []
     if f.portal is not None:
         conds.append(articles.c.portal_id == f.portal)
     if f.province is not None:

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
 
 #: Written to `meta` by the first migration: how open_archive recognises a govcrawl archive.
 ARCHIVE_MARKER = ("format", "govcrawl-archive")
@@ -47,7 +48,7 @@ class IsoTimestamp(TypeDecorator):
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # type: ignore[override]
+    def process_bind_param(self, value: datetime | str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
         if isinstance(value, str):
@@ -55,7 +56,7 @@ class IsoTimestamp(TypeDecorator):
             return utc_iso(parsed)
         return utc_iso(value)
 
-    def process_result_value(self, value, dialect):  # type: ignore[override]
+    def process_result_value(self, value: str | None, dialect: Dialect) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value)
 
 

@@ -160,6 +160,7 @@ def decode_body(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return Decoded(text, encoding, reason, round(confidence, 3), raw_header, raw_meta,
                        replaced, warnings)
 
+    text: str | None  # a decoding of the body (None from _strict_utf8: not valid UTF-8)
     bom_encoding, bom = read_bom(body)
     if bom_encoding:
         name = codecs.lookup(bom_encoding).name

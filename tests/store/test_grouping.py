@@ -180,9 +180,8 @@ def _check_links(arc) -> None:
 
 
 def test_the_same_pages_in_any_order_give_the_same_groups(tmp_path) -> None:
-    from conftest import _portals
-
     from govcrawl.store import open_archive
+    from tests.store.conftest import _portals
 
     results = []
     for seed in range(4):

@@ -37,7 +37,11 @@ def _search_terms(value: object) -> str:
                       ensure_ascii=False)
 
 
-def _fold(value: object) -> object:
+#: A value SQLite passes to, and takes back from, a Python function.
+_SQLiteValue = str | bytes | int | float | None
+
+
+def _fold(value: _SQLiteValue) -> _SQLiteValue:
     """A search term case-folded as the trigram index folds it (SQL lower() folds ASCII only)."""
     if not isinstance(value, str):
         return value
@@ -276,6 +280,7 @@ def extra_template_vars(view_name: str, database: str | None, table: str | None,
         if view_name == "row" and table == "articles":
             pks = request.url_vars.get("pks", "")
             if pks.isdigit():
+                assert database is not None  # a row page always belongs to a database
                 found["govcrawl_article"] = await _article_context(datasette, database,
                                                                    int(pks))
         return found

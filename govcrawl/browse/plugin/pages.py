@@ -145,7 +145,13 @@ async def feed(datasette: Any, request: Request) -> Response:
     fg.title(f"govcrawl 搜索「{q}」 search: {q}" if q else "govcrawl 新文章 New articles")
     fg.link(href=request.url, rel="self")
     fg.link(href=search_page, rel="alternate")
-    fg.updated(max(_aware(r["atom_updated"]) for r in rows))
+    updated: list[datetime] = []
+    for r in rows:
+        moment = _aware(r["atom_updated"])
+        # first_seen is NOT NULL, written as ISO by IsoTimestamp; the placeholder's date is fixed
+        assert moment is not None
+        updated.append(moment)
+    fg.updated(max(updated))
     for row in reversed(rows):
         entry = fg.add_entry()
         entry.id(row["atom_id"])
