@@ -8,6 +8,8 @@ Kept apart from the commands so `query`, `show`, `stats`, `portals` and `export`
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import math
 import os
 import re
@@ -71,6 +73,20 @@ def write_csv_records(records: Iterable[dict[str, Any]], out: TextIO, *, body: b
     if excel:
         out.write(BOM)
     return write_csv(records, out, body=body)
+
+
+def write_rows(rows: Iterable[dict[str, Any]], fmt: str, out: TextIO, *,
+               fieldnames: Sequence[str], excel: bool = False) -> None:
+    """Plain rows (already flat for CSV) as JSON lines or CSV (a BOM first when `excel`)."""
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if excel:
+        out.write(BOM)
+    writer = csv.DictWriter(out, fieldnames=list(fieldnames), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
 
 
 def quiet_broken_pipe() -> int:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from typing import Any
 
 from govcrawl.cli.output import (
-    BOM,
     add_dated_arg,
     add_format_args,
     chosen_format,
     dated_from,
     warn_deprecated,
+    write_rows,
     write_table,
 )
 from govcrawl.cli.query import add_database_arg, open_to_read
@@ -75,17 +73,12 @@ def run_by_province(args: argparse.Namespace, fmt: str) -> int:
         counts = archive_counts(archive)
     rows = province_coverage(load_registry().portals.values(), counts)
     if fmt == "jsonl":
-        for row in rows:
-            print(json.dumps(asdict(row), ensure_ascii=False))
+        write_rows((asdict(row) for row in rows), fmt, sys.stdout, fieldnames=COVERAGE_KEYS)
         return 0
     if fmt == "csv":
-        if args.excel:
-            sys.stdout.write(BOM)
-        writer = csv.DictWriter(sys.stdout, fieldnames=COVERAGE_KEYS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**asdict(row), "per_month": "; ".join(
-                f"{m} {n}" for m, n in sorted(row.per_month.items()))})
+        write_rows(({**asdict(row), "per_month": "; ".join(
+            f"{m} {n}" for m, n in sorted(row.per_month.items()))} for row in rows),
+            fmt, sys.stdout, fieldnames=COVERAGE_KEYS, excel=args.excel)
         return 0
     dated = [m for row in rows for m in row.per_month if m]
     months = months_up_to(max(dated), args.months) if dated else []
@@ -114,16 +107,9 @@ def run(args: argparse.Namespace) -> int:
     archive = open_to_read(args.database)
     with archive:
         rows = R.portal_stats(archive, since)
-    if fmt == "jsonl":
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-        return 0
-    if fmt == "csv":
-        if args.excel:
-            sys.stdout.write(BOM)
-        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_KEYS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(_flat(r) for r in rows)
+    if fmt in ("jsonl", "csv"):
+        write_rows(rows if fmt == "jsonl" else (_flat(r) for r in rows), fmt, sys.stdout,
+                   fieldnames=CSV_KEYS, excel=args.excel)
         return 0
     table = []
     for r in rows:
